@@ -1,0 +1,66 @@
+// The standalone host (`npm start`): node:http via @hono/node-server around the same core.
+
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { ConfigError, createSimulator, loadConfig, warmEncoders, type SimulatorConfig } from '../src';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export function startServer(config: SimulatorConfig, port = 8000, hostname = '0.0.0.0'): Promise<RunningServer> {
+  const simulator = createSimulator(config);
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: simulator.fetch, port, hostname }, (info: AddressInfo) => {
+      const host = hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname;
+      resolve({
+        url: `http://${host}:${info.port}`,
+        port: info.port,
+        close: () => new Promise<void>((done) => {
+          const http = server as Server;
+          http.close(() => done());
+          http.closeIdleConnections();
+          // Streams in flight get a few seconds to finish, then go.
+          setTimeout(() => http.closeAllConnections(), 5000).unref();
+        }),
+      });
+    });
+    server.once('error', reject);
+  });
+}
+
+async function main(): Promise<void> {
+  let config: SimulatorConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`Configuration error: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  if (config.apiKeyGenerated) {
+    console.log(`SIMULATOR_API_KEY is not set; this run's generated key is: ${config.apiKey}`);
+  }
+  warmEncoders();
+  const port = Number(process.env.PORT ?? 8000);
+  const running = await startServer(config, port, process.env.HOST ?? '0.0.0.0');
+  console.log(`aoai-simulator (${config.mode}) listening on ${running.url} with ${config.deployments.size} deployments`);
+  const shutdown = (signal: string) => {
+    console.log(`${signal} received, shutting down`);
+    running.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,115 @@
+// The core: a Web-standard fetch handler (Request → Response) that knows nothing of its host.
+// Pipeline per AOAI request: auth → api-version → deployment → parse/validate → generate,
+// with the common response headers on every answer, errors included.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Hono } from 'hono';
+import { getPath } from 'hono/utils/url';
+import { findModel, ROUTE_DEFAULT_MODEL, type OperationKind } from './catalogue';
+import type { Deployment, SimulatorConfig } from './config';
+import {
+  AoaiError, deploymentNotFound, internalError, methodNotAllowed, operationNotSupported, resourceNotFound, unauthorized,
+} from './errors';
+import { baseHeaders, errorResponse, jsonResponse } from './http';
+import { log } from './log';
+import type { Operation, RequestContext } from './operation';
+import { serveImage } from './operations/images';
+import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES } from './routes';
+
+export interface Simulator {
+  fetch(request: Request): Promise<Response>;
+  config: SimulatorConfig;
+}
+
+// AOAI api-versions: 2024-10-21, 2025-04-01-preview, ...
+const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
+const MAX_INFERRED_DEPLOYMENTS = 1000;
+
+export function createSimulator(config: SimulatorConfig): Simulator {
+  const isAuthorized = keyChecker(config.apiKey);
+  const resolveDeployment = deploymentResolver(config);
+
+  async function runOperation(request: Request, deploymentName: string, apiVersion: string | undefined,
+    operation: Operation): Promise<Response> {
+    const headers = baseHeaders(request, config.region);
+    try {
+      if (!isAuthorized(request)) throw unauthorized();
+      if (!apiVersion || !API_VERSION.test(apiVersion)) throw resourceNotFound();
+      const deployment = resolveDeployment(deploymentName, operation.kind);
+      headers['x-ms-deployment-name'] = deployment.name;
+      if (!deployment.model.operations.includes(operation.kind)) {
+        throw operationNotSupported(operation.aoaiName, deployment.model.name);
+      }
+      const ctx: RequestContext = { request, config, deployment, apiVersion, headers };
+      const parsed = await operation.parse(ctx);
+      return await operation.generate(parsed, ctx);
+    } catch (err) {
+      return errorResponse(asAoaiError(err), headers);
+    }
+  }
+
+  const app = new Hono({
+    // Clients that join an endpoint ending in '/' with '/openai/...' send '//'; AOAI tolerates it.
+    getPath: (req) => {
+      const path = getPath(req);
+      return path.includes('//') ? path.replace(/\/{2,}/g, '/') : path;
+    },
+  });
+  app.get(HEALTH_ROUTE.path, (c) =>
+    jsonResponse(200, { message: '👋 aoai-api-simulator is running' }, baseHeaders(c.req.raw, config.region)));
+  app.get(IMAGE_FILE_ROUTE.path, (c) =>
+    serveImage(c.req.param('size') ?? '', c.req.param('file') ?? '', baseHeaders(c.req.raw, config.region)));
+  for (const route of OPERATION_ROUTES) {
+    app.on(route.methods, route.path, (c) =>
+      runOperation(c.req.raw, c.req.param('deployment')!, c.req.query('api-version'), route.operation!));
+    app.all(route.path, () => { throw methodNotAllowed(); });
+  }
+  app.notFound((c) => errorResponse(resourceNotFound(), baseHeaders(c.req.raw, config.region)));
+  app.onError((err, c) => errorResponse(asAoaiError(err), baseHeaders(c.req.raw, config.region)));
+
+  return { fetch: async (request) => app.fetch(request), config };
+}
+
+function asAoaiError(err: unknown): AoaiError {
+  if (err instanceof AoaiError) return err;
+  log.error(`unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  return internalError();
+}
+
+/** Accepts the key as `api-key` or `Authorization: Bearer`; compares digests in constant time. */
+function keyChecker(apiKey: string): (request: Request) => boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  const expected = digest(apiKey);
+  return (request) => {
+    let supplied = request.headers.get('api-key');
+    if (supplied === null) {
+      const authorization = request.headers.get('authorization');
+      if (authorization?.toLowerCase().startsWith('bearer ')) supplied = authorization.slice(7).trim();
+    }
+    return supplied !== null && timingSafeEqual(digest(supplied), expected);
+  };
+}
+
+/**
+ * Configured deployments as they are; others (when allowed) get a model inferred from the name
+ * (a deployment called "gpt-4o" serves gpt-4o) or else the route's default model. Inferred
+ * deployments have no limits, as in the Python simulator.
+ */
+function deploymentResolver(config: SimulatorConfig): (name: string, kind: OperationKind) => Deployment {
+  const inferred = new Map<string, Deployment>();
+  return (name, kind) => {
+    const configured = config.deployments.get(name);
+    if (configured) return configured;
+    if (!config.allowUndefinedDeployments) throw deploymentNotFound();
+    const key = `${kind}\u0000${name}`;
+    let deployment = inferred.get(key);
+    if (!deployment) {
+      const named = findModel(name);
+      const model = named?.operations.includes(kind) ? named : findModel(ROUTE_DEFAULT_MODEL[kind])!;
+      deployment = { name, model };
+      if (inferred.size >= MAX_INFERRED_DEPLOYMENTS) inferred.clear();
+      inferred.set(key, deployment);
+    }
+    return deployment;
+  };
+}

@@ -1,0 +1,158 @@
+// Environment + deployment JSON → one validated, typed config. The variable names and the
+// deployment file format are the Python simulator's, so its users keep their `.env`.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { findModel, modelNames, type ModelInfo } from './catalogue';
+import { randomId } from './random';
+
+export type SimulatorMode = 'generate' | 'record' | 'replay';
+
+export interface Deployment {
+  name: string;
+  model: ModelInfo;
+  /** Absent: not limited (undefined deployments, or a file entry without limits). */
+  tokensPerMinute?: number;
+  requestsPerMinute?: number;
+  embeddingSize?: number;
+}
+
+export interface SimulatorConfig {
+  mode: SimulatorMode;
+  apiKey: string;
+  /** True when SIMULATOR_API_KEY was unset and a key was generated for this process. */
+  apiKeyGenerated: boolean;
+  region: string;
+  allowUndefinedDeployments: boolean;
+  deployments: ReadonlyMap<string, Deployment>;
+  /** Length of a chat answer when the request sets no max_tokens. */
+  completionTokens: { mean: number; stdDev: number };
+  maxRequestBodyBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): SimulatorConfig {
+  const mode = (env.SIMULATOR_MODE?.trim() || 'generate').toLowerCase();
+  if (mode !== 'generate') {
+    if (mode === 'record' || mode === 'replay') {
+      throw new ConfigError(`SIMULATOR_MODE=${mode} is not available yet in this version; only 'generate' is.`);
+    }
+    throw new ConfigError(`SIMULATOR_MODE must be one of generate, record, replay; got '${env.SIMULATOR_MODE}'.`);
+  }
+  const configuredKey = env.SIMULATOR_API_KEY?.trim();
+  return {
+    mode,
+    apiKey: configuredKey || randomId(30),
+    apiKeyGenerated: !configuredKey,
+    region: env.SIMULATOR_REGION?.trim() || 'East US',
+    allowUndefinedDeployments: parseBool(env, 'ALLOW_UNDEFINED_OPENAI_DEPLOYMENTS', true),
+    deployments: loadDeployments(env.OPENAI_DEPLOYMENT_CONFIG_PATH),
+    completionTokens: {
+      mean: parseNumber(env, 'COMPLETION_TOKENS_MEAN', 120, 1),
+      stdDev: parseNumber(env, 'COMPLETION_TOKENS_STD_DEV', 40, 0),
+    },
+    maxRequestBodyBytes: parseNumber(env, 'MAX_REQUEST_BODY_BYTES', 30 * 1024 * 1024, 1024),
+  };
+}
+
+function parseBool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false; got '${env[name]}'.`);
+}
+
+function parseNumber(env: Env, name: string, fallback: number, min: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new ConfigError(`${name} must be a number >= ${min}; got '${raw}'.`);
+  return n;
+}
+
+// The Python simulator's built-in deployments, plus one per current model family.
+const DEFAULT_DEPLOYMENTS: Record<string, RawDeployment> = {
+  embedding: { model: 'text-embedding-ada-002', tokensPerMinute: 20000, embeddingSize: 1536 },
+  'gpt-35-turbo-1k-token': { model: 'gpt-35-turbo', tokensPerMinute: 1000 },
+  'gpt-35-turbo-2k-token': { model: 'gpt-35-turbo', tokensPerMinute: 2000 },
+  'gpt-35-turbo-5k-token': { model: 'gpt-35-turbo', tokensPerMinute: 5000 },
+  'gpt-35-turbo-10k-token': { model: 'gpt-35-turbo', tokensPerMinute: 10000 },
+  'gpt-35-turbo-20k-token': { model: 'gpt-35-turbo', tokensPerMinute: 20000 },
+  'gpt-35-turbo-50k-token': { model: 'gpt-35-turbo', tokensPerMinute: 50000 },
+  'gpt-35-turbo-100k-token': { model: 'gpt-35-turbo', tokensPerMinute: 100000 },
+  'gpt-35-turbo-100m-token': { model: 'gpt-35-turbo', tokensPerMinute: 100000000 },
+  whisper: { model: 'whisper', requestsPerMinute: 3 },
+  'gpt-4o': { model: 'gpt-4o', tokensPerMinute: 450000 },
+  'gpt-4o-mini': { model: 'gpt-4o-mini', tokensPerMinute: 450000 },
+  'gpt-4.1': { model: 'gpt-4.1', tokensPerMinute: 450000 },
+  'o4-mini': { model: 'o4-mini', tokensPerMinute: 450000 },
+  'text-embedding-3-small': { model: 'text-embedding-3-small', tokensPerMinute: 350000 },
+  'text-embedding-3-large': { model: 'text-embedding-3-large', tokensPerMinute: 350000 },
+  'dall-e-3': { model: 'dall-e-3', requestsPerMinute: 6 },
+};
+
+interface RawDeployment {
+  model: string;
+  tokensPerMinute?: number | string;
+  requestsPerMinute?: number | string;
+  embeddingSize?: number | string;
+}
+
+function loadDeployments(path: string | undefined): Map<string, Deployment> {
+  if (!path?.trim()) return buildDeployments(DEFAULT_DEPLOYMENTS, 'the built-in defaults');
+  const file = resolve(path.trim());
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`OPENAI_DEPLOYMENT_CONFIG_PATH: cannot read ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`OPENAI_DEPLOYMENT_CONFIG_PATH: ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`OPENAI_DEPLOYMENT_CONFIG_PATH: ${file} must hold a JSON object keyed by deployment name.`);
+  }
+  return buildDeployments(raw as Record<string, RawDeployment>, file);
+}
+
+function buildDeployments(raw: Record<string, RawDeployment>, source: string): Map<string, Deployment> {
+  const out = new Map<string, Deployment>();
+  for (const [name, entry] of Object.entries(raw)) {
+    const where = `deployment '${name}' in ${source}`;
+    if (entry === null || typeof entry !== 'object' || typeof entry.model !== 'string') {
+      throw new ConfigError(`${where} needs a "model" string.`);
+    }
+    const model = findModel(entry.model);
+    if (!model) {
+      throw new ConfigError(`${where}: unknown model '${entry.model}'. Known models: ${modelNames().sort().join(', ')}.`);
+    }
+    const tokensPerMinute = optionalCount(entry.tokensPerMinute, 'tokensPerMinute', where);
+    const requestsPerMinute = optionalCount(entry.requestsPerMinute, 'requestsPerMinute', where);
+    const embeddingSize = optionalCount(entry.embeddingSize, 'embeddingSize', where);
+    if (embeddingSize === 0) throw new ConfigError(`${where}: embeddingSize must be at least 1.`);
+    out.set(name, { name, model, tokensPerMinute, requestsPerMinute, embeddingSize });
+  }
+  return out;
+}
+
+function optionalCount(value: unknown, field: string, where: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    throw new ConfigError(`${where}: ${field} must be a non-negative integer; got ${JSON.stringify(value)}.`);
+  }
+  return n;
+}

@@ -1,0 +1,95 @@
+// Every error body the simulator sends, in one place. Operations throw `AoaiError`; the pipeline
+// renders it with the common response headers. Texts are AOAI's own where known (see
+// shared/reference/aoai-wire-format.md B1, B2, B9).
+
+export interface GatewayErrorBody {
+  error: { code: string; message: string };
+}
+
+export interface OpenAIErrorBody {
+  error: { message: string; type: string | null; param: string | null; code: string | null; [k: string]: unknown };
+}
+
+export class AoaiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: GatewayErrorBody | OpenAIErrorBody,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(body.error.message);
+    this.name = 'AoaiError';
+  }
+}
+
+/** Gateway (ARM-style) errors: `{"error":{"code","message"}}`. */
+const gateway = (status: number, code: string, message: string) => new AoaiError(status, { error: { code, message } });
+
+/** Model (OpenAI-style) errors: `{"error":{"message","type","param","code"}}`. */
+export const invalidRequest = (message: string, param: string | null = null, code: string | null = null) =>
+  new AoaiError(400, { error: { message, type: 'invalid_request_error', param, code } });
+
+export const resourceNotFound = () => gateway(404, '404', 'Resource not found');
+
+export const unauthorized = () =>
+  gateway(401, '401',
+    'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an ' +
+    'active subscription and use a correct regional API endpoint for your resource.');
+
+export const deploymentNotFound = () =>
+  gateway(404, 'DeploymentNotFound',
+    'The API deployment for this resource does not exist. If you created the deployment within the last 5 ' +
+    'minutes, please wait a moment and try again.');
+
+/** `operation` is AOAI's name for it: chatCompletion, completion, embeddings, ... */
+export const operationNotSupported = (operation: string, model: string) =>
+  gateway(400, 'OperationNotSupported',
+    `The ${operation} operation does not work with the specified model, ${model}. Please choose different model ` +
+    'and try again. You can learn more about which models can be used with each operation here: ' +
+    'https://go.microsoft.com/fwlink/?linkid=2197993.');
+
+export const methodNotAllowed = () => gateway(405, '405', 'Method Not Allowed');
+
+export const requestTooLarge = (limit: number) =>
+  new AoaiError(413, {
+    error: { message: `Request body too large. The maximum size is ${limit} bytes.`, type: 'invalid_request_error',
+      param: null, code: 'request_too_large' },
+  });
+
+/** What the audio routes send for an empty or over-25-MiB file (the Python simulator's capture). */
+export const audioContentTooLarge = (limit: number, bytesRead: number) =>
+  new AoaiError(413, {
+    error: { message: `Maximum content size limit (${limit}) exceeded (${bytesRead} bytes read)`, type: 'server_error',
+      param: 'null', code: 'null' },
+  });
+
+export const invalidJson = () =>
+  invalidRequest(
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library " +
+    'correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble ' +
+    'figuring out how to fix this, please contact us through our help center at help.openai.com.)');
+
+export const missingParameter = (param: string) =>
+  invalidRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter');
+
+export const invalidType = (param: string, expected: string, got: unknown) =>
+  invalidRequest(`Invalid type for '${param}': expected ${expected}, but got ${describeType(got)} instead.`, param,
+    'invalid_type');
+
+export const invalidValue = (param: string, message: string) => invalidRequest(message, param, 'invalid_value');
+
+export const unsupportedParameter = (param: string, message: string) =>
+  invalidRequest(message, param, 'unsupported_parameter');
+
+export const unsupportedValue = (param: string, message: string) =>
+  invalidRequest(message, param, 'unsupported_value');
+
+export const internalError = () => gateway(500, '500', 'Internal server error');
+
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a decimal';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'boolean') return 'a boolean';
+  return `a ${typeof value}`;
+}

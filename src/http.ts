@@ -1,0 +1,95 @@
+// Web-standard Response builders. Headers are passed as plain objects at construction (never
+// mutated afterwards) so hosts with a lightweight Response (e.g. @hono/node-server) keep their
+// fast path.
+
+import { AoaiError, requestTooLarge } from './errors';
+import { uuid } from './random';
+
+export type Headers = Record<string, string>;
+
+/** Headers on every response, errors included (B10): distinct ids, region, client id echo. */
+export function baseHeaders(request: Request, region: string): Headers {
+  const headers: Headers = {
+    'apim-request-id': uuid(),
+    'x-request-id': uuid(),
+    'x-ms-region': region,
+    'x-content-type-options': 'nosniff',
+  };
+  const clientRequestId = request.headers.get('x-ms-client-request-id');
+  if (clientRequestId) headers['x-ms-client-request-id'] = clientRequestId;
+  return headers;
+}
+
+const JSON_TYPE = 'application/json';
+
+export function jsonResponse(status: number, body: unknown, headers: Headers): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...headers, 'content-type': JSON_TYPE } });
+}
+
+/** A body already serialised (pre-built JSON fragments). */
+export function rawJsonResponse(status: number, json: string, headers: Headers): Response {
+  return new Response(json, { status, headers: { ...headers, 'content-type': JSON_TYPE } });
+}
+
+export function textResponse(status: number, text: string, headers: Headers, contentType = 'text/plain; charset=utf-8'): Response {
+  return new Response(text, { status, headers: { ...headers, 'content-type': contentType } });
+}
+
+export function errorResponse(error: AoaiError, headers: Headers): Response {
+  return jsonResponse(error.status, error.body, { ...headers, ...error.headers });
+}
+
+const utf8 = new TextEncoder();
+const EVENTS_PER_WRITE = 64;
+const DONE = 'data: [DONE]\n\n';
+
+/**
+ * An SSE response over already-serialised event payloads. Events are pulled as the client reads
+ * and coalesced (up to 64 per write), so bytes flow as they are produced without a write per event.
+ */
+export function sseResponse(events: Iterator<string>, headers: Headers): Response {
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      let batch = '';
+      for (let i = 0; i < EVENTS_PER_WRITE; i++) {
+        const next = events.next();
+        if (next.done) {
+          controller.enqueue(utf8.encode(batch + DONE));
+          controller.close();
+          return;
+        }
+        batch += 'data: ' + next.value + '\n\n';
+      }
+      controller.enqueue(utf8.encode(batch));
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' },
+  });
+}
+
+/** Reads the whole body, refusing more than `limit` bytes (by Content-Length, or while streaming). */
+export async function readBody(request: Request, limit: number, tooLarge: (size: number) => AoaiError = () => requestTooLarge(limit)): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > limit) throw tooLarge(declared);
+  if (!request.body) return new Uint8Array(0);
+  if (Number.isFinite(declared)) return new Uint8Array(await request.arrayBuffer());
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(size);
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts);
+}
+
+const utf8Decoder = new TextDecoder();
+export const decodeUtf8 = (bytes: Uint8Array): string => utf8Decoder.decode(bytes);

@@ -1,0 +1,28 @@
+// The contract of one AOAI operation module (src/operations/*.ts). The pipeline authenticates,
+// checks api-version and resolves the deployment; the module parses and validates its request,
+// then generates the response. `parse` and `generate` are separate so admission control (rate
+// limits) can sit between them without any generation work done for a rejected request.
+
+import type { OperationKind } from './catalogue';
+import type { Deployment, SimulatorConfig } from './config';
+import type { Headers } from './http';
+
+export interface RequestContext {
+  request: Request;
+  config: SimulatorConfig;
+  deployment: Deployment;
+  apiVersion: string;
+  /** Response headers for this request (ids, region, deployment name). */
+  headers: Headers;
+}
+
+export interface Operation<Req = unknown> {
+  /** The model capability this operation needs. */
+  kind: OperationKind;
+  /** AOAI's name in OperationNotSupported messages, e.g. `chatCompletion`. */
+  aoaiName: string;
+  /** AOAI's operation id, e.g. `ChatCompletions_Create` (used in 429 messages). */
+  operationId: string;
+  parse(ctx: RequestContext): Promise<Req>;
+  generate(req: Req, ctx: RequestContext): Response | Promise<Response>;
+}
