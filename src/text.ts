@@ -55,7 +55,16 @@ export function generatePieces(count: number, rng: Rng, complete = false): strin
       afterPunctuation = false;
     }
   }
-  if (last < count) pieces[last] = '.';
+  if (last < count) {
+    // The closing '.' must follow a word: ',.' and '..' are single tokens.
+    const before = pieces[last - 1];
+    if (before === '.' || before === ',') {
+      pieces[last - 1] = pieces[last - 2] === '.' || last - 1 === 0
+        ? (last - 1 === 0 ? CAPITAL : SPACED_CAPITAL)[rng.int(CAPITAL.length)]
+        : SPACED_LOWER[rng.int(LOWER.length)];
+    }
+    pieces[last] = '.';
+  }
   return pieces;
 }
 
