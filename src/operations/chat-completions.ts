@@ -206,8 +206,9 @@ export interface ChatCompletion {
 /** Same seed and request → same choices (stream and non-stream alike). */
 function choiceRng(req: ChatCompletionRequest, ctx: RequestContext, index: number): Rng {
   if (req.seed === undefined) return mathRng;
+  // `stop` only cuts the text, so it is not part of what the text is drawn from.
   return seededRng(JSON.stringify([req.seed, index, ctx.deployment.model.version, req.messages, req.maxTokens,
-    req.stop, req.responseFormat, req.tools, req.toolChoice]));
+    req.responseFormat, req.tools, req.toolChoice]));
 }
 
 export function generateChatCompletion(req: ChatCompletionRequest, ctx: RequestContext): ChatCompletion {

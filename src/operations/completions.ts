@@ -77,7 +77,7 @@ function generateChoices(req: CompletionRequest, ctx: RequestContext): Choice[] 
   const choices: Choice[] = [];
   req.prompts.forEach((prompt, p) => {
     for (let j = 0; j < req.n; j++) {
-      const rng = req.seed === undefined ? mathRng : seededRng(JSON.stringify([req.seed, p, j, model.version, prompt.text, req.maxTokens, req.stop]));
+      const rng = req.seed === undefined ? mathRng : seededRng(JSON.stringify([req.seed, p, j, model.version, prompt.text, req.maxTokens]));
       const length = { maxTokens: req.maxTokens, available: req.maxTokens, mean: req.maxTokens, stdDev: 0 };
       const { pieces, finishReason } = generateText(length, req.stop, rng, model.encoding);
       choices.push({ index: p * req.n + j, promptIndex: p, pieces, finishReason, rng });
