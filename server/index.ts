@@ -49,13 +49,14 @@ async function main(): Promise<void> {
   warmEncoders();
   const port = Number(process.env.PORT ?? 8000);
   const running = await startServer(config, port, process.env.HOST ?? '0.0.0.0');
-  console.log(`aoai-simulator (${config.mode}) listening on ${running.url} with ${config.deployments.size} deployments`);
+  // Handlers go in before readiness is announced, so a supervisor's prompt SIGTERM is graceful.
   const shutdown = (signal: string) => {
     console.log(`${signal} received, shutting down`);
     running.close().then(() => process.exit(0));
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  console.log(`aoai-simulator (${config.mode}) listening on ${running.url} with ${config.deployments.size} deployments`);
 }
 
 if (require.main === module) {
