@@ -41,14 +41,27 @@ export function errorResponse(error: AoaiError, headers: Headers): Response {
 
 const utf8 = new TextEncoder();
 const EVENTS_PER_WRITE = 64;
+const SINGLE_WRITE_BYTES = 64 * 1024;
 const DONE = 'data: [DONE]\n\n';
 
 /**
- * An SSE response over already-serialised event payloads. Events are pulled as the client reads
- * and coalesced (up to 64 per write), so bytes flow as they are produced without a write per event.
+ * An SSE response over already-serialised event payloads. A stream whose events all exist within
+ * the first 64 KiB goes out as one body in one write (nothing would be gained by waiting); a
+ * longer one streams, pulled as the client reads, up to 64 events per write.
  */
 export function sseResponse(events: Iterator<string>, headers: Headers): Response {
+  const sseHeaders = { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+  let prefix = '';
+  for (;;) {
+    const next = events.next();
+    if (next.done) return new Response(prefix + DONE, { status: 200, headers: sseHeaders });
+    prefix += 'data: ' + next.value + '\n\n';
+    if (prefix.length >= SINGLE_WRITE_BYTES) break;
+  }
   const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(utf8.encode(prefix));
+    },
     pull(controller) {
       let batch = '';
       for (let i = 0; i < EVENTS_PER_WRITE; i++) {
@@ -63,18 +76,17 @@ export function sseResponse(events: Iterator<string>, headers: Headers): Respons
       controller.enqueue(utf8.encode(batch));
     },
   });
-  return new Response(body, {
-    status: 200,
-    headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' },
-  });
+  return new Response(body, { status: 200, headers: sseHeaders });
 }
 
 /** Reads the whole body, refusing more than `limit` bytes (by Content-Length, or while streaming). */
 export async function readBody(request: Request, limit: number, tooLarge: (size: number) => AoaiError = () => requestTooLarge(limit)): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limit) throw tooLarge(declared);
-  if (!request.body) return new Uint8Array(0);
+  // With a declared length, read in one go: touching `request.body` would make hosts with a
+  // lightweight Request (@hono/node-server) build a full one, the costliest step per request.
   if (Number.isFinite(declared)) return new Uint8Array(await request.arrayBuffer());
+  if (!request.body) return new Uint8Array(0);
   const parts: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();

@@ -28,8 +28,24 @@ export function warmEncoders(): void {
   encoder('o200k_base');
 }
 
+// Chat clients resend the whole conversation each turn, so the same strings are counted again
+// and again. Counts of strings up to 64 KiB are remembered (bounded; cleared when full).
+const CACHE_LIMIT = 20000;
+const CACHEABLE_LENGTH = 65536;
+const counted: Record<Encoding, Map<string, number>> = { cl100k_base: new Map(), o200k_base: new Map() };
+
 export function countTokens(text: string, encoding: Encoding): number {
-  return text.length === 0 ? 0 : encoder(encoding).encode(text).length;
+  if (text.length === 0) return 0;
+  const cache = counted[encoding];
+  let n = cache.get(text);
+  if (n === undefined) {
+    n = encoder(encoding).encode(text).length;
+    if (text.length <= CACHEABLE_LENGTH) {
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      cache.set(text, n);
+    }
+  }
+  return n;
 }
 
 // OpenAI's per-message accounting (the cookbook's num_tokens_from_messages): 3 tokens of framing

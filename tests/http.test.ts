@@ -299,6 +299,19 @@ describe('chat stream wire format', () => {
     for (const e of body) expect('usage' in e).toBe(false);
   });
 
+  it('streams a long answer (past the single-write size) chunk by chunk, complete', async () => {
+    const res = await stream({ max_tokens: 2000, seed: 11, stream_options: { include_usage: true } });
+    expect(res.headers.get('transfer-encoding')).toBe('chunked');
+    const data = await sseData(res);
+    expect(data).toHaveLength(2000 + 5);
+    expect(data.at(-1)).toBe('[DONE]');
+    const events = data.slice(0, -1).map((d) => JSON.parse(d));
+    const content = events.slice(2, -2).map((e) => e.choices[0].delta.content).join('');
+    const plain = (await (await post(sim.url, chatPath('gpt-4o'), { ...hello, max_tokens: 2000, seed: 11 })).json()) as any;
+    expect(content).toBe(plain.choices[0].message.content);
+    expect(events.at(-1).usage.completion_tokens).toBe(2000);
+  });
+
   it('adds usage: null to every chunk and a final usage chunk with include_usage', async () => {
     const data = await sseData(await stream({ max_tokens: 4, stream_options: { include_usage: true } }));
     const events = data.slice(0, -1).map((d) => JSON.parse(d));
