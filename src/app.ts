@@ -8,8 +8,11 @@ import { getPath } from 'hono/utils/url';
 import { findModel, ROUTE_DEFAULT_MODEL, type OperationKind } from './catalogue';
 import type { Deployment, SimulatorConfig } from './config';
 import {
-  AoaiError, deploymentNotFound, internalError, methodNotAllowed, operationNotSupported, resourceNotFound, unauthorized,
+  AoaiError, deploymentNotFound, internalError, methodNotAllowed, operationNotSupported, rateLimited, resourceNotFound, unauthorized,
 } from './errors';
+import { createLimiter, type Admission, type DeploymentLimits } from './limits/limiter';
+import { memoryCounterStore, type CounterStore } from './limits/store';
+import { tableCounterStore } from './limits/table-store';
 import { baseHeaders, errorResponse, jsonResponse } from './http';
 import { log } from './log';
 import type { Operation, RequestContext } from './operation';
@@ -19,15 +22,53 @@ import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES } from './routes';
 export interface Simulator {
   fetch(request: Request): Promise<Response>;
   config: SimulatorConfig;
+  /** The rate-limit counter store in use (memory, or Table Storage). */
+  counters: CounterStore;
+  close(): void;
+}
+
+export interface SimulatorOptions {
+  /** Overrides the store chosen from config (tests). */
+  counters?: CounterStore;
+  now?: () => number;
 }
 
 // AOAI api-versions: 2024-10-21, 2025-04-01-preview, ...
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 const MAX_INFERRED_DEPLOYMENTS = 1000;
 
-export function createSimulator(config: SimulatorConfig): Simulator {
+export function createSimulator(config: SimulatorConfig, options: SimulatorOptions = {}): Simulator {
   const isAuthorized = keyChecker(config.apiKey);
   const resolveDeployment = deploymentResolver(config);
+  const now = options.now ?? Date.now;
+  const counters = options.counters ?? (config.storageConnectionString
+    ? tableCounterStore(config.storageConnectionString, config.rateLimits.table)
+    : memoryCounterStore());
+  let storeFailing = false;
+  const limiter = createLimiter({
+    store: counters,
+    now,
+    oneSecondWindow: config.rateLimits.oneSecondWindow,
+    failurePolicy: config.rateLimits.failurePolicy,
+    storeTimeoutMs: config.rateLimits.storeTimeoutMs,
+    onStoreError: (err) => {
+      // Said once per outage, not once per request.
+      if (storeFailing) return;
+      storeFailing = true;
+      log.error(`rate-limit store (${counters.name}) failed; failing ${config.rateLimits.failurePolicy}: ${(err as Error).message}`);
+      setTimeout(() => { storeFailing = false; }, 60000).unref();
+    },
+  });
+
+  const limitsOf = (deployment: Deployment): DeploymentLimits | undefined => {
+    const defined = config.deployments.get(deployment.name) === deployment;
+    const source = defined ? deployment : config.rateLimits.undefinedDeployment;
+    if (!source.tokensPerMinute && !source.requestsPerMinute) return undefined;
+    return { tokensPerMinute: source.tokensPerMinute, requestsPerMinute: source.requestsPerMinute, tokenLimited: deployment.model.tokenLimited };
+  };
+
+  const tooMany = (operation: Operation, apiVersion: string, admission: Admission) =>
+    rateLimited(operation.operationId, apiVersion, admission.reason!, Number(admission.headers['retry-after']), admission.headers);
 
   async function runOperation(request: Request, deploymentName: string, apiVersion: string | undefined,
     operation: Operation): Promise<Response> {
@@ -40,8 +81,19 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       if (!deployment.model.operations.includes(operation.kind)) {
         throw operationNotSupported(operation.aoaiName, deployment.model.name);
       }
-      const ctx: RequestContext = { request, config, deployment, apiVersion, headers };
+      const limits = limitsOf(deployment);
+      // Out of requests this instant: answer before reading the body (429s must be cheap).
+      const early = limits && limiter.quickReject(deployment.name, limits);
+      if (early) throw tooMany(operation, apiVersion, early);
+      const ctx: RequestContext = { request, config, deployment, apiVersion, headers, now: now() };
       const parsed = await operation.parse(ctx);
+      if (limits) {
+        const dimensions = limiter.dimensions(limits, operation.cost(parsed, ctx));
+        const admission = await limiter.admit(deployment.name, dimensions);
+        if (!admission.admitted) throw tooMany(operation, apiVersion, admission);
+        Object.assign(headers, admission.headers);
+        ctx.now = admission.now;
+      }
       return await operation.generate(parsed, ctx);
     } catch (err) {
       return errorResponse(asAoaiError(err), headers);
@@ -67,7 +119,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   app.notFound((c) => errorResponse(resourceNotFound(), baseHeaders(c.req.raw, config.region)));
   app.onError((err, c) => errorResponse(asAoaiError(err), baseHeaders(c.req.raw, config.region)));
 
-  return { fetch: async (request) => app.fetch(request), config };
+  return { fetch: async (request) => app.fetch(request), config, counters, close: () => limiter.stop() };
 }
 
 function asAoaiError(err: unknown): AoaiError {

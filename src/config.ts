@@ -28,6 +28,26 @@ export interface SimulatorConfig {
   /** Length of a chat answer when the request sets no max_tokens. */
   completionTokens: { mean: number; stdDev: number };
   maxRequestBodyBytes: number;
+  rateLimits: RateLimitConfig;
+  /** Table/Blob storage (AZURE_STORAGE_CONNECTION_STRING, or AzureWebJobsStorage under Functions). */
+  storageConnectionString?: string;
+}
+
+export type CostModel = 'aoai' | 'python';
+
+export interface RateLimitConfig {
+  /**
+   * 'aoai': prompt tokens + (max_tokens ?? defaultMaxTokens) × n, embeddings their input tokens.
+   * 'python': the Python simulator's calibration: max_tokens ?? 16, embeddings characters / 4.
+   */
+  costModel: CostModel;
+  defaultMaxTokens: number;
+  oneSecondWindow: boolean;
+  failurePolicy: 'open' | 'closed';
+  storeTimeoutMs: number;
+  table: string;
+  /** Limits for deployments not in the file; none (unlimited) unless configured. */
+  undefinedDeployment: { tokensPerMinute?: number; requestsPerMinute?: number };
 }
 
 export class ConfigError extends Error {
@@ -60,7 +80,32 @@ export function loadConfig(env: Env = process.env): SimulatorConfig {
       stdDev: parseNumber(env, 'COMPLETION_TOKENS_STD_DEV', 40, 0),
     },
     maxRequestBodyBytes: parseNumber(env, 'MAX_REQUEST_BODY_BYTES', 30 * 1024 * 1024, 1024),
+    rateLimits: {
+      costModel: parseChoice(env, 'RATE_LIMIT_COST_MODEL', ['aoai', 'python'] as const, 'aoai'),
+      defaultMaxTokens: parseNumber(env, 'RATE_LIMIT_DEFAULT_MAX_TOKENS', 16, 0),
+      oneSecondWindow: parseBool(env, 'RATE_LIMIT_ONE_SECOND_WINDOW', true),
+      failurePolicy: parseChoice(env, 'RATE_LIMIT_STORE_FAILURE', ['open', 'closed'] as const, 'open'),
+      storeTimeoutMs: parseNumber(env, 'RATE_LIMIT_STORE_TIMEOUT_MS', 2000, 1),
+      table: env.RATE_LIMIT_TABLE?.trim() || 'ratelimits',
+      undefinedDeployment: {
+        tokensPerMinute: optionalEnvCount(env, 'UNDEFINED_DEPLOYMENT_TOKENS_PER_MINUTE'),
+        requestsPerMinute: optionalEnvCount(env, 'UNDEFINED_DEPLOYMENT_REQUESTS_PER_MINUTE'),
+      },
+    },
+    storageConnectionString: env.AZURE_STORAGE_CONNECTION_STRING?.trim() || env.AzureWebJobsStorage?.trim() || undefined,
   };
+}
+
+function parseChoice<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}; got '${env[name]}'.`);
+  return raw as T;
+}
+
+function optionalEnvCount(env: Env, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  return raw ? optionalCount(raw, name, 'the environment') : undefined;
 }
 
 function parseBool(env: Env, name: string, fallback: boolean): boolean {
@@ -79,7 +124,8 @@ function parseNumber(env: Env, name: string, fallback: number, min: number): num
   return n;
 }
 
-// The Python simulator's built-in deployments, plus one per current model family.
+// The Python simulator's built-in deployments (names and limits). Any other name is served as an
+// undefined deployment, with the model inferred from the name and no limits.
 const DEFAULT_DEPLOYMENTS: Record<string, RawDeployment> = {
   embedding: { model: 'text-embedding-ada-002', tokensPerMinute: 20000, embeddingSize: 1536 },
   'gpt-35-turbo-1k-token': { model: 'gpt-35-turbo', tokensPerMinute: 1000 },
@@ -91,13 +137,6 @@ const DEFAULT_DEPLOYMENTS: Record<string, RawDeployment> = {
   'gpt-35-turbo-100k-token': { model: 'gpt-35-turbo', tokensPerMinute: 100000 },
   'gpt-35-turbo-100m-token': { model: 'gpt-35-turbo', tokensPerMinute: 100000000 },
   whisper: { model: 'whisper', requestsPerMinute: 3 },
-  'gpt-4o': { model: 'gpt-4o', tokensPerMinute: 450000 },
-  'gpt-4o-mini': { model: 'gpt-4o-mini', tokensPerMinute: 450000 },
-  'gpt-4.1': { model: 'gpt-4.1', tokensPerMinute: 450000 },
-  'o4-mini': { model: 'o4-mini', tokensPerMinute: 450000 },
-  'text-embedding-3-small': { model: 'text-embedding-3-small', tokensPerMinute: 350000 },
-  'text-embedding-3-large': { model: 'text-embedding-3-large', tokensPerMinute: 350000 },
-  'dall-e-3': { model: 'dall-e-3', requestsPerMinute: 6 },
 };
 
 interface RawDeployment {

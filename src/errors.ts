@@ -83,6 +83,18 @@ export const unsupportedParameter = (param: string, message: string) =>
 export const unsupportedValue = (param: string, message: string) =>
   invalidRequest(message, param, 'unsupported_value');
 
+/** AOAI's quota 429 (B9 variants 1 and 3); `seconds` equals the retry-after header. */
+export const rateLimited = (operationId: string, apiVersion: string, reason: 'tokens' | 'requests', seconds: number,
+  headers: Record<string, string>) =>
+  new AoaiError(429, {
+    error: {
+      code: '429',
+      message: `Requests to the ${operationId} Operation under Azure OpenAI API version ${apiVersion} have exceeded ` +
+        `${reason === 'tokens' ? 'token' : 'call'} rate limit of your current OpenAI S0 pricing tier. Please retry after ` +
+        `${seconds} seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.`,
+    },
+  }, headers);
+
 export const internalError = () => gateway(500, '500', 'Internal server error');
 
 export function describeType(value: unknown): string {

@@ -12,8 +12,10 @@ export interface RequestContext {
   config: SimulatorConfig;
   deployment: Deployment;
   apiVersion: string;
-  /** Response headers for this request (ids, region, deployment name). */
+  /** Response headers for this request (ids, region, deployment name, rate limits). */
   headers: Headers;
+  /** When the request was admitted (epoch ms): responses' `created` comes from it. */
+  now: number;
 }
 
 export interface Operation<Req = unknown> {
@@ -24,5 +26,7 @@ export interface Operation<Req = unknown> {
   /** AOAI's operation id, e.g. `ChatCompletions_Create` (used in 429 messages). */
   operationId: string;
   parse(ctx: RequestContext): Promise<Req>;
+  /** Admission cost in tokens under the configured cost model (0 for requests-only operations). */
+  cost(req: Req, ctx: RequestContext): number;
   generate(req: Req, ctx: RequestContext): Response | Promise<Response>;
 }

@@ -15,10 +15,10 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'aoai-sim-'));
   const deployments = join(dir, 'deployments.json');
   writeFileSync(deployments, JSON.stringify({
-    chat: { model: 'gpt-4o', tokensPerMinute: 100000 },
+    chat: { model: 'gpt-4o', tokensPerMinute: 1000000 },
     legacy: { model: 'gpt-3.5-turbo-0613', tokensPerMinute: 1000 },
-    embed: { model: 'text-embedding-ada-002', tokensPerMinute: 10000, embeddingSize: 768 },
-    reasoner: { model: 'o4-mini', tokensPerMinute: 10000 },
+    embed: { model: 'text-embedding-ada-002', tokensPerMinute: 1000000, embeddingSize: 768 },
+    reasoner: { model: 'o4-mini', tokensPerMinute: 1000000 },
     whisper: { model: 'whisper', requestsPerMinute: 10 },
   }));
   sim = await startSimulator();

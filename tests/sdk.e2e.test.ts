@@ -170,7 +170,7 @@ describe('embeddings', () => {
 
 describe('audio', () => {
   it('transcribes and translates a WAV in every response format', async () => {
-    const client = sdk(sim.url, 'whisper');
+    const client = sdk(sim.url, 'my-whisper');
     const file = await toFile(wav(4), 'tone.wav', { type: 'audio/wav' });
     const json = await client.audio.transcriptions.create({ model: 'whisper', file });
     expect(json.text.length).toBeGreaterThan(5);

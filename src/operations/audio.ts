@@ -149,6 +149,7 @@ export const audioTranscriptions: Operation<AudioRequest> = {
   aoaiName: 'transcription',
   operationId: 'Transcriptions_Create',
   parse: parseAudio,
+  cost: () => 0,
   generate: (req, ctx) => respond(req, ctx, 'transcribe'),
 };
 
@@ -157,5 +158,6 @@ export const audioTranslations: Operation<AudioRequest> = {
   aoaiName: 'translation',
   operationId: 'Translations_Create',
   parse: parseAudio,
+  cost: () => 0,
   generate: (req, ctx) => respond(req, ctx, 'translate'),
 };

@@ -217,7 +217,7 @@ export function generateChatCompletion(req: ChatCompletionRequest, ctx: RequestC
   const completionTokens = choices.reduce((sum, c) => sum + c.completionTokens, 0);
   return {
     id: 'chatcmpl-' + randomId(29),
-    created: Math.floor(Date.now() / 1000),
+    created: Math.floor(ctx.now / 1000),
     choices,
     usage: usage(req.promptTokens, completionTokens),
   };
@@ -354,6 +354,12 @@ export const chatCompletions: Operation<ChatCompletionRequest> = {
   aoaiName: 'chatCompletion',
   operationId: 'ChatCompletions_Create',
   parse: parseChatCompletion,
+  cost(req, ctx) {
+    const { costModel, defaultMaxTokens } = ctx.config.rateLimits;
+    return costModel === 'python'
+      ? req.maxTokens ?? 16
+      : req.promptTokens + (req.maxTokens ?? defaultMaxTokens) * req.n;
+  },
   generate(req, ctx) {
     const completion = generateChatCompletion(req, ctx);
     return req.stream

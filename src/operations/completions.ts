@@ -103,11 +103,16 @@ export const completions: Operation<CompletionRequest> = {
   aoaiName: 'completion',
   operationId: 'Completions_Create',
   parse: parseCompletion,
+  cost(req, ctx) {
+    return ctx.config.rateLimits.costModel === 'python'
+      ? req.maxTokens
+      : req.promptTokens + req.maxTokens * req.n * req.prompts.length;
+  },
   generate(req, ctx) {
     const model = ctx.deployment.model;
     const choices = generateChoices(req, ctx);
     const id = 'cmpl-' + randomId(29);
-    const created = Math.floor(Date.now() / 1000);
+    const created = Math.floor(ctx.now / 1000);
     const completionTokens = choices.reduce((sum, c) => sum + c.pieces.length, 0);
     const usage = { completion_tokens: completionTokens, prompt_tokens: req.promptTokens, total_tokens: req.promptTokens + completionTokens };
     const filters = choiceFilterResults(model);

@@ -10,8 +10,8 @@ import { optEnum, optInt, parseJsonObject } from '../validate';
 const MAX_INPUTS = 2048;
 
 export interface EmbeddingRequest {
-  /** Each input as a seed key (text, or token ids joined) and its token count. */
-  inputs: { key: string; tokens: number }[];
+  /** Each input as a seed key (text, or token ids joined), its token count and length in characters. */
+  inputs: { key: string; tokens: number; chars: number }[];
   encodingFormat: 'float' | 'base64';
   dimensions: number;
   promptTokens: number;
@@ -50,9 +50,9 @@ function readInputs(input: unknown, encoding: 'cl100k_base' | 'o200k_base'): Emb
   const isTokens = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((t) => Number.isInteger(t) && t >= 0);
   const text = (s: string) => {
     if (s.length === 0) throw invalidValue('input', "Invalid 'input': empty string. Expected a non-empty string.");
-    return { key: 's:' + s, tokens: countTokens(s, encoding) };
+    return { key: 's:' + s, tokens: countTokens(s, encoding), chars: s.length };
   };
-  const tokens = (t: number[]) => ({ key: 't:' + t.join(','), tokens: t.length });
+  const tokens = (t: number[]) => ({ key: 't:' + t.join(','), tokens: t.length, chars: t.length * 4 });
   let items: EmbeddingRequest['inputs'];
   if (typeof input === 'string') items = [text(input)];
   else if (isTokens(input)) items = [tokens(input)];
@@ -89,6 +89,12 @@ export const embeddings: Operation<EmbeddingRequest> = {
   aoaiName: 'embeddings',
   operationId: 'Embeddings_Create',
   parse: parseEmbedding,
+  cost(req, ctx) {
+    // The Python simulator's calibration counts characters / 4 per input.
+    return ctx.config.rateLimits.costModel === 'python'
+      ? req.inputs.reduce((sum, i) => sum + Math.ceil(i.chars / 4), 0)
+      : req.promptTokens;
+  },
   generate(req, ctx) {
     const model = ctx.deployment.model;
     const nativeSize = nativeEmbeddingSize(ctx);

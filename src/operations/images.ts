@@ -68,7 +68,7 @@ function generate(req: ImageRequest, ctx: RequestContext): Response {
       ...image,
     };
   });
-  return jsonResponse(200, { created: Math.floor(Date.now() / 1000), data }, ctx.headers);
+  return jsonResponse(200, { created: Math.floor(ctx.now / 1000), data }, ctx.headers);
 }
 
 export const imageGenerations: Operation<ImageRequest> = {
@@ -76,6 +76,7 @@ export const imageGenerations: Operation<ImageRequest> = {
   aoaiName: 'imageGeneration',
   operationId: 'ImageGenerations_Create',
   parse: parseImage,
+  cost: () => 0,
   generate,
 };
 

@@ -1,0 +1,270 @@
+// AOAI's admission control over a shared CounterStore.
+//
+// Windows are fixed and aligned to the clock, as AOAI documents: a deployment's token count
+// resets each minute; requests are counted per 10 s (RPM/6) and per 1 s (⌈RPM/60⌉). Models
+// without token limits (whisper, dall-e) count requests per minute.
+//
+// Each instance leases slices ("chunks") of a window from the store and admits locally from its
+// lease, so most requests cost no storage operation. Chunks follow the local request rate and
+// shrink as the window's remaining budget falls; idle leases are handed back. The store only
+// ever grants what is left, so the sum admitted across instances never exceeds a limit.
+
+import type { CounterKey, CounterStore } from './store';
+
+export type LimitKind = 'tokens' | 'requests';
+
+export interface Dimension {
+  kind: LimitKind;
+  windowMs: number;
+  limit: number;
+  /** Units this request needs: its token cost, or 1 request. */
+  amount: number;
+}
+
+export interface DeploymentLimits {
+  tokensPerMinute?: number;
+  requestsPerMinute?: number;
+  /** Token-limited model (chat, embeddings), else requests per minute only (whisper, dall-e). */
+  tokenLimited: boolean;
+}
+
+export interface Admission {
+  admitted: boolean;
+  /** The instant the request was judged at (epoch ms). */
+  now: number;
+  /** x-ratelimit-* (and on rejection retry-after*) headers. */
+  headers: Record<string, string>;
+  reason?: LimitKind;
+  retryAfterMs?: number;
+  /** The request alone is over a limit: it can never be admitted. */
+  oversize?: boolean;
+}
+
+export interface LimiterOptions {
+  store: CounterStore;
+  now?: () => number;
+  /** Check the 1-second request window (default true). */
+  oneSecondWindow?: boolean;
+  /** When the store fails or is slow: admit ('open', default) or reject ('closed'). */
+  failurePolicy?: 'open' | 'closed';
+  storeTimeoutMs?: number;
+  onStoreError?: (err: unknown) => void;
+}
+
+export interface Limiter {
+  /** The dimensions a deployment is limited on, or [] when it is not limited. */
+  dimensions(limits: DeploymentLimits, tokenCost: number): Dimension[];
+  /** Admits or rejects a request against `dimensions`, charging it when admitted. */
+  admit(scope: string, dimensions: Dimension[]): Promise<Admission>;
+  /** Rejects before any parsing when `scope` is known to be out of requests right now. */
+  quickReject(scope: string, limits: DeploymentLimits): Admission | undefined;
+  /** Hands unused leases back to the store (also runs on a timer). */
+  release(): Promise<void>;
+  stop(): void;
+}
+
+/** AOAI's answer for a request that can never fit: retry after a day. */
+export const OVERSIZE_RETRY_MS = 86400 * 1000;
+const MINUTE = 60000;
+// A lease idle this long is handed back so other instances can use it.
+const IDLE_RELEASE_MS = 1000;
+// After the store says a window is empty, ask again no sooner than this.
+const EMPTY_RECHECK_MS = 250;
+const MAX_ATTEMPTS = 8;
+
+interface Lease {
+  key: CounterKey;
+  limit: number;
+  windowStart: number;
+  windowEnd: number;
+  available: number;
+  /** Last known remainder in the store (unknown until the first take). */
+  storeRemaining: number | undefined;
+  /** The store had nothing left as of this lease's last take: don't ask before this time. */
+  emptyUntil: number;
+  spent: number;
+  lastUse: number;
+  pending?: Promise<void>;
+}
+
+export function requestLimits(limits: DeploymentLimits): { rpm: number; per10s: number; per1s: number } | undefined {
+  const tpm = limits.tokensPerMinute ?? 0;
+  const rpm = limits.requestsPerMinute ?? (limits.tokenLimited ? Math.ceil((6 * tpm) / 1000) : 0);
+  if (rpm <= 0) return undefined;
+  return { rpm, per10s: Math.ceil(rpm / 6), per1s: Math.ceil(rpm / 60) };
+}
+
+export function createLimiter(options: LimiterOptions): Limiter {
+  const { store } = options;
+  const now = options.now ?? Date.now;
+  const oneSecond = options.oneSecondWindow ?? true;
+  const failOpen = (options.failurePolicy ?? 'open') === 'open';
+  const timeoutMs = options.storeTimeoutMs ?? 2000;
+  const leases = new Map<string, Lease>();
+
+  function dimensions(limits: DeploymentLimits, tokenCost: number): Dimension[] {
+    const dims: Dimension[] = [];
+    const requests = requestLimits(limits);
+    if (limits.tokenLimited) {
+      if ((limits.tokensPerMinute ?? 0) > 0) dims.push({ kind: 'tokens', windowMs: MINUTE, limit: limits.tokensPerMinute!, amount: tokenCost });
+      if (requests) {
+        dims.push({ kind: 'requests', windowMs: 10000, limit: requests.per10s, amount: 1 });
+        if (oneSecond) dims.push({ kind: 'requests', windowMs: 1000, limit: requests.per1s, amount: 1 });
+      }
+    } else if (requests) {
+      dims.push({ kind: 'requests', windowMs: MINUTE, limit: requests.rpm, amount: 1 });
+    }
+    return dims;
+  }
+
+  function leaseFor(scope: string, d: Dimension, t: number): Lease {
+    const id = `${scope}\u0000${d.kind}\u0000${d.windowMs}`;
+    const windowStart = Math.floor(t / d.windowMs) * d.windowMs;
+    let lease = leases.get(id);
+    if (!lease || lease.windowStart !== windowStart) {
+      // A finished window's unused lease expires with it: nothing to hand back.
+      lease = {
+        key: { scope, window: `${String(windowStart).padStart(15, '0')}-${d.kind}-${d.windowMs}`, expiresAt: windowStart + d.windowMs },
+        limit: d.limit, windowStart, windowEnd: windowStart + d.windowMs, available: 0, storeRemaining: undefined,
+        emptyUntil: 0, spent: 0, lastUse: t,
+      };
+      leases.set(id, lease);
+    }
+    return lease;
+  }
+
+  /** How much to lease: this request's need, plus about 1/10 of a window of the local rate, at most 1/8 of what the store has left. */
+  function chunkSize(lease: Lease, d: Dimension, t: number, needed: number): number {
+    const elapsed = Math.max(t - lease.windowStart, d.windowMs / 20);
+    const rateTarget = Math.ceil(((lease.spent + d.amount) / elapsed) * (d.windowMs / 10));
+    const known = lease.storeRemaining ?? d.limit;
+    const cap = Math.max(1, Math.ceil(known / 8));
+    return Math.max(needed, Math.min(rateTarget, cap));
+  }
+
+  function withTimeout<T>(p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`rate-limit store did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  function claim(lease: Lease, d: Dimension, t: number): Promise<void> {
+    if (!lease.pending) {
+      const needed = Math.max(1, d.amount - lease.available);
+      const want = chunkSize(lease, d, t, needed);
+      lease.pending = withTimeout(store.take(lease.key, want, d.limit)).then(
+        (r) => {
+          lease.available += r.granted;
+          lease.storeRemaining = r.remaining;
+          if (r.remaining === 0) lease.emptyUntil = Math.min(lease.windowEnd, now() + EMPTY_RECHECK_MS);
+        },
+        (err) => {
+          options.onStoreError?.(err);
+          // Fail open: act as if granted; fail closed: act as if the window were empty.
+          if (failOpen) lease.available += needed;
+          else lease.emptyUntil = Math.min(lease.windowEnd, now() + 1000);
+        },
+      ).finally(() => { lease.pending = undefined; });
+    }
+    return lease.pending;
+  }
+
+  /** This instance's view: its unspent lease plus what the store had left at its last take. */
+  const remaining = (lease: Lease) => Math.max(0, lease.available + (lease.storeRemaining ?? lease.limit));
+
+  function headersFor(scope: string, dims: Dimension[], t: number): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const d of dims) {
+      const lease = leaseFor(scope, d, t);
+      if (d.kind === 'tokens') {
+        headers['x-ratelimit-limit-tokens'] = String(d.limit);
+        headers['x-ratelimit-remaining-tokens'] = String(remaining(lease));
+      } else if (!headers['x-ratelimit-limit-requests']) {
+        // The first request window is the one AOAI reports (10 s, or the minute for RPM-only models).
+        headers['x-ratelimit-limit-requests'] = String(d.limit);
+        headers['x-ratelimit-remaining-requests'] = String(remaining(lease));
+      }
+    }
+    return headers;
+  }
+
+  function reject(scope: string, dims: Dimension[], blocked: Dimension[], t: number, oversize = false): Admission {
+    let retryAfterMs = 0;
+    let reason: LimitKind = 'requests';
+    for (const d of blocked) {
+      const wait = oversize ? OVERSIZE_RETRY_MS : leaseFor(scope, d, t).windowEnd - t;
+      if (wait > retryAfterMs || (wait === retryAfterMs && d.kind === 'tokens')) { retryAfterMs = wait; reason = d.kind; }
+    }
+    retryAfterMs = Math.max(1, retryAfterMs);
+    const seconds = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+    const headers = headersFor(scope, dims, t);
+    headers['retry-after'] = seconds;
+    headers['retry-after-ms'] = String(retryAfterMs);
+    headers[reason === 'tokens' ? 'x-ratelimit-reset-tokens' : 'x-ratelimit-reset-requests'] = seconds;
+    headers['policy-id'] = reason === 'tokens' ? 'DeploymentRatelimit-Token' : 'DeploymentRatelimit-Call';
+    return { admitted: false, now: t, headers, reason, retryAfterMs, oversize };
+  }
+
+  async function admit(scope: string, dims: Dimension[]): Promise<Admission> {
+    const t = now();
+    const oversized = dims.filter((d) => d.amount > d.limit);
+    if (oversized.length) return reject(scope, dims, oversized, t, true);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const blocked: Dimension[] = [];
+      const claims: Promise<void>[] = [];
+      const current = now();
+      for (const d of dims) {
+        const lease = leaseFor(scope, d, t);
+        if (lease.available >= d.amount) continue;
+        if (lease.emptyUntil > current) blocked.push(d);
+        else claims.push(claim(lease, d, t));
+      }
+      if (blocked.length) return reject(scope, dims, blocked, t);
+      if (claims.length) {
+        await Promise.all(claims);
+        continue;
+      }
+      for (const d of dims) {
+        const lease = leaseFor(scope, d, t);
+        lease.available -= d.amount;
+        lease.spent += d.amount;
+        lease.lastUse = t;
+      }
+      return { admitted: true, now: t, headers: headersFor(scope, dims, t) };
+    }
+    // Concurrent requests kept draining the leases: treat as busy for the shortest window.
+    return reject(scope, dims, dims.filter((d) => d.kind === 'requests').slice(-1), t);
+  }
+
+  function quickReject(scope: string, limits: DeploymentLimits): Admission | undefined {
+    const t = now();
+    const dims = dimensions(limits, 1).filter((d) => d.kind === 'requests');
+    const blocked = dims.filter((d) => {
+      const lease = leases.get(`${scope}\u0000${d.kind}\u0000${d.windowMs}`);
+      return lease && lease.windowStart === Math.floor(t / d.windowMs) * d.windowMs && lease.available < 1 && lease.emptyUntil > t;
+    });
+    return blocked.length ? reject(scope, dimensions(limits, 1), blocked, t) : undefined;
+  }
+
+  async function release(): Promise<void> {
+    const t = now();
+    const gives: Promise<void>[] = [];
+    for (const [id, lease] of leases) {
+      if (lease.windowEnd <= t) { leases.delete(id); continue; }
+      if (lease.available > 0 && !lease.pending && t - lease.lastUse >= IDLE_RELEASE_MS && lease.windowEnd - lease.windowStart >= 10000) {
+        const amount = lease.available;
+        lease.available = 0;
+        if (lease.storeRemaining !== undefined) lease.storeRemaining += amount;
+        gives.push(withTimeout(store.give(lease.key, amount)).catch((err) => options.onStoreError?.(err)));
+      }
+    }
+    await Promise.all(gives);
+  }
+
+  const timer = setInterval(() => { void release(); }, 500);
+  timer.unref();
+
+  return { dimensions, admit, quickReject, release, stop: () => clearInterval(timer) };
+}
