@@ -135,6 +135,9 @@ export function createLimiter(options: LimiterOptions): Limiter {
 
   /** How much to lease: this request's need, plus about 1/10 of a window of the local rate, at most 1/8 of what the store has left. */
   function chunkSize(lease: Lease, d: Dimension, t: number, needed: number): number {
+    // In a window's last tenth, lease only what this request needs: a lease unspent when the
+    // window ends is lost to every instance.
+    if (lease.windowEnd - t <= d.windowMs / 10) return needed;
     const elapsed = Math.max(t - lease.windowStart, d.windowMs / 20);
     const rateTarget = Math.ceil(((lease.spent + d.amount) / elapsed) * (d.windowMs / 10));
     const known = lease.storeRemaining ?? d.limit;

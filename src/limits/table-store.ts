@@ -5,7 +5,7 @@
 import { TableClient, type TableEntity } from '@azure/data-tables';
 import type { CounterKey, CounterStore, Take } from './store';
 
-const MAX_ATTEMPTS = 12;
+const MAX_ATTEMPTS = 40;
 // Expired windows are deleted lazily, at most once a minute per scope and instance.
 const CLEANUP_EVERY_MS = 60000;
 
@@ -73,7 +73,7 @@ export function tableCounterStore(connectionString: string, tableName = 'ratelim
         if (status !== 412 && status !== 409 && status !== 404) throw err;
         current = undefined; // someone else wrote (or the entity vanished): read again
         fresh = false;
-        if (attempt > 2) await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
       }
     }
     throw new Error(`rate-limit counter ${key.scope}/${key.window}: too much contention`);
@@ -93,21 +93,34 @@ export function tableCounterStore(connectionString: string, tableName = 'ratelim
     })().catch(() => undefined);
   }
 
+  // One change at a time per counter from this instance: its own requests never race each other.
+  const queues = new Map<string, Promise<unknown>>();
+  function serialised<T>(key: CounterKey, work: () => Promise<T>): Promise<T> {
+    const id = `${key.scope}\u0000${key.window}`;
+    const run = (queues.get(id) ?? Promise.resolve()).then(work, work);
+    const tail = run.catch(() => undefined);
+    queues.set(id, tail);
+    void tail.then(() => { if (queues.get(id) === tail) queues.delete(id); });
+    return run;
+  }
+
   return {
     name: `table:${tableName}`,
     get operations() { return operations; },
     async take(key, want, limit): Promise<Take> {
       cleanup(key.scope);
-      let granted = 0;
-      const used = await update(key, (u) => {
-        granted = Math.max(0, Math.min(want, limit - u));
-        return granted > 0 ? u + granted : undefined;
+      return serialised(key, async () => {
+        let granted = 0;
+        const used = await update(key, (u) => {
+          granted = Math.max(0, Math.min(want, limit - u));
+          return granted > 0 ? u + granted : undefined;
+        });
+        return { granted, remaining: Math.max(0, limit - used) };
       });
-      return { granted, remaining: Math.max(0, limit - used) };
     },
     async give(key, amount) {
       if (amount <= 0) return;
-      await update(key, (u) => Math.max(0, u - amount));
+      await serialised(key, () => update(key, (u) => Math.max(0, u - amount)));
     },
   };
 }

@@ -1,0 +1,26 @@
+// Real Azurite (pinned version), started in-process on loopback with in-memory persistence.
+// Deep imports: the package's main entry is its VS Code extension.
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const TableServer = require('azurite/dist/src/table/TableServer').default;
+const TableConfiguration = require('azurite/dist/src/table/TableConfiguration').default;
+
+const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface Azurite {
+  connectionString: string;
+  close(): Promise<void>;
+}
+
+export async function startAzuriteTables(): Promise<Azurite> {
+  // host, port, keepAlive, dbPath, debugLog, accessLog, accessLogStream, debugLogPath, loose,
+  // skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, inMemory
+  const server = new TableServer(new TableConfiguration('127.0.0.1', 0, undefined, undefined, false, false, undefined,
+    undefined, false, true, '', '', '', undefined, false, true));
+  await server.start();
+  const { port } = server.httpServer.address();
+  return {
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${ACCOUNT_KEY};TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`,
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,194 @@
+// The CounterStore contract, run against both stores (Table Storage on real Azurite), and the
+// limiter's exact values under an injected clock.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLimiter, OVERSIZE_RETRY_MS, type DeploymentLimits } from '../src/limits/limiter';
+import { memoryCounterStore, type CounterKey, type CounterStore } from '../src/limits/store';
+import { tableCounterStore } from '../src/limits/table-store';
+import { startAzuriteTables, type Azurite } from './azurite';
+
+let azurite: Azurite;
+beforeAll(async () => { azurite = await startAzuriteTables(); });
+afterAll(async () => { await azurite.close(); });
+
+let tables = 0;
+const stores: Record<string, () => [CounterStore, CounterStore]> = {
+  memory: () => { const s = memoryCounterStore(); return [s, s]; },
+  // Two clients on one table: two instances of the simulator.
+  table: () => {
+    const name = `limits${Date.now() % 100000}${tables++}`;
+    return [tableCounterStore(azurite.connectionString, name), tableCounterStore(azurite.connectionString, name)];
+  },
+};
+
+const key = (window: string, scope = 'dep/1#x'): CounterKey => ({ scope, window, expiresAt: Date.now() + 60000 });
+
+for (const [name, make] of Object.entries(stores)) {
+  describe(`CounterStore contract: ${name}`, () => {
+    it('grants up to the limit, never past it', async () => {
+      const [a] = make();
+      expect(await a.take(key('w1'), 40, 100)).toEqual({ granted: 40, remaining: 60 });
+      expect(await a.take(key('w1'), 50, 100)).toEqual({ granted: 50, remaining: 10 });
+      expect(await a.take(key('w1'), 50, 100)).toEqual({ granted: 10, remaining: 0 });
+      expect(await a.take(key('w1'), 1, 100)).toEqual({ granted: 0, remaining: 0 });
+    });
+
+    it('keeps windows and scopes apart', async () => {
+      const [a] = make();
+      await a.take(key('w2'), 100, 100);
+      expect((await a.take(key('w3'), 5, 100)).granted).toBe(5);
+      expect((await a.take(key('w2', 'other'), 5, 100)).granted).toBe(5);
+    });
+
+    it('takes back what is given, seen by another instance', async () => {
+      const [a, b] = make();
+      expect((await a.take(key('w4'), 100, 100)).granted).toBe(100);
+      expect((await b.take(key('w4'), 10, 100)).granted).toBe(0);
+      await a.give(key('w4'), 30);
+      expect(await b.take(key('w4'), 50, 100)).toEqual({ granted: 30, remaining: 0 });
+    });
+
+    it('never grants more than the limit to concurrent instances', async () => {
+      const [a, b] = make();
+      const takes = Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).take(key('w5'), 7, 200));
+      const granted = (await Promise.all(takes)).reduce((s, t) => s + t.granted, 0);
+      expect(granted).toBe(200);
+      expect(a.operations + (a === b ? 0 : b.operations)).toBeGreaterThan(0);
+    });
+  });
+}
+
+describe('limiter: exact values with an injected clock', () => {
+  // t0 is 12.5 s into a minute (and 2.5 s into a 10 s window, 0.5 s into a second).
+  const t0 = Date.UTC(2026, 0, 1, 0, 0, 12, 500);
+  let clock = t0;
+  const make = (store = memoryCounterStore()) => createLimiter({ store, now: () => clock });
+  const chat = (tpm: number, rpm?: number): DeploymentLimits => ({ tokensPerMinute: tpm, requestsPerMinute: rpm, tokenLimited: true });
+
+  it('reports remaining tokens and requests after each admission', async () => {
+    clock = t0;
+    const limiter = make();
+    const limits = chat(100, 600);
+    const first = await limiter.admit('d', limiter.dimensions(limits, 5));
+    expect(first.admitted).toBe(true);
+    expect(first.headers).toEqual({
+      'x-ratelimit-limit-tokens': '100', 'x-ratelimit-remaining-tokens': '95',
+      'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '99',
+    });
+    const second = await limiter.admit('d', limiter.dimensions(limits, 20));
+    expect(second.headers['x-ratelimit-remaining-tokens']).toBe('75');
+    expect(second.headers['x-ratelimit-remaining-requests']).toBe('98');
+    limiter.stop();
+  });
+
+  it('rejects when the minute budget is spent, with the time to the minute boundary', async () => {
+    clock = t0;
+    const limiter = make();
+    const limits = chat(100, 600);
+    expect((await limiter.admit('d', limiter.dimensions(limits, 60))).admitted).toBe(true);
+    clock = t0 + 1000;
+    const rejected = await limiter.admit('d', limiter.dimensions(limits, 50));
+    expect(rejected).toMatchObject({ admitted: false, reason: 'tokens', retryAfterMs: 46500 });
+    expect(rejected.headers).toMatchObject({ 'retry-after': '47', 'retry-after-ms': '46500', 'x-ratelimit-reset-tokens': '47', 'x-ratelimit-remaining-tokens': '40' });
+    // A smaller request still fits.
+    expect((await limiter.admit('d', limiter.dimensions(limits, 40))).admitted).toBe(true);
+    // A client that waits exactly retry-after-ms is admitted, into a fresh window.
+    clock = t0 + 1000 + 46500;
+    const after = await limiter.admit('d', limiter.dimensions(limits, 50));
+    expect(after.admitted).toBe(true);
+    expect(after.headers['x-ratelimit-remaining-tokens']).toBe('50');
+    limiter.stop();
+  });
+
+  it('counts requests per 10 seconds (RPM/6) and per second (RPM/60)', async () => {
+    clock = t0;
+    const limiter = make();
+    const limits = chat(1000000, 12); // 2 per 10 s, 1 per second
+    expect((await limiter.admit('d', limiter.dimensions(limits, 1))).admitted).toBe(true);
+    clock = t0 + 100;
+    const perSecond = await limiter.admit('d', limiter.dimensions(limits, 1));
+    expect(perSecond).toMatchObject({ admitted: false, reason: 'requests', retryAfterMs: 400 });
+    expect(perSecond.headers).toMatchObject({ 'retry-after': '1', 'x-ratelimit-reset-requests': '1', 'x-ratelimit-limit-requests': '2' });
+    clock = t0 + 500;
+    expect((await limiter.admit('d', limiter.dimensions(limits, 1))).admitted).toBe(true);
+    clock = t0 + 1500;
+    const perTen = await limiter.admit('d', limiter.dimensions(limits, 1));
+    expect(perTen).toMatchObject({ admitted: false, reason: 'requests', retryAfterMs: 6000 });
+    expect(perTen.headers['retry-after']).toBe('6');
+    clock = t0 + 7500;
+    expect((await limiter.admit('d', limiter.dimensions(limits, 1))).admitted).toBe(true);
+    limiter.stop();
+  });
+
+  it('derives RPM as 6 per 1000 TPM when not configured', async () => {
+    clock = t0;
+    const limiter = make();
+    const dims = limiter.dimensions(chat(100000), 10);
+    expect(dims.map((d) => [d.kind, d.windowMs, d.limit])).toEqual([['tokens', 60000, 100000], ['requests', 10000, 100], ['requests', 1000, 10]]);
+    limiter.stop();
+  });
+
+  it('answers a request larger than the whole budget with the long retry, never admitting it', async () => {
+    clock = t0;
+    const limiter = make();
+    const oversize = await limiter.admit('d', limiter.dimensions(chat(100, 600), 101));
+    expect(oversize).toMatchObject({ admitted: false, reason: 'tokens', oversize: true, retryAfterMs: OVERSIZE_RETRY_MS });
+    expect(oversize.headers['retry-after']).toBe('86400');
+    // It consumed nothing.
+    expect((await limiter.admit('d', limiter.dimensions(chat(100, 600), 100))).admitted).toBe(true);
+    limiter.stop();
+  });
+
+  it('limits whisper-like models by requests per minute only', async () => {
+    clock = t0;
+    const limiter = make();
+    const whisper: DeploymentLimits = { requestsPerMinute: 3, tokenLimited: false };
+    for (let i = 0; i < 3; i++) expect((await limiter.admit('w', limiter.dimensions(whisper, 0))).admitted).toBe(true);
+    const rejected = await limiter.admit('w', limiter.dimensions(whisper, 0));
+    expect(rejected).toMatchObject({ admitted: false, reason: 'requests', retryAfterMs: 47500 });
+    expect(rejected.headers).toMatchObject({ 'x-ratelimit-limit-requests': '3', 'x-ratelimit-remaining-requests': '0' });
+    limiter.stop();
+  });
+
+  it('keeps deployments independent', async () => {
+    clock = t0;
+    const limiter = make();
+    await limiter.admit('d1', limiter.dimensions(chat(100, 600), 100));
+    expect((await limiter.admit('d1', limiter.dimensions(chat(100, 600), 1))).admitted).toBe(false);
+    const other = await limiter.admit('d2', limiter.dimensions(chat(100, 600), 1));
+    expect(other.headers['x-ratelimit-remaining-tokens']).toBe('99');
+  });
+
+  it('fails open or closed when the store is down, as configured', async () => {
+    clock = t0;
+    const broken: CounterStore = { name: 'broken', operations: 0, take: () => Promise.reject(new Error('down')), give: () => Promise.resolve() };
+    const errors: unknown[] = [];
+    const open = createLimiter({ store: broken, now: () => clock, onStoreError: (e) => errors.push(e) });
+    expect((await open.admit('d', open.dimensions(chat(100, 600), 5))).admitted).toBe(true);
+    const closed = createLimiter({ store: broken, now: () => clock, failurePolicy: 'closed' });
+    expect((await closed.admit('d', closed.dimensions(chat(100, 600), 5))).admitted).toBe(false);
+    const hanging: CounterStore = { name: 'hang', operations: 0, take: () => new Promise(() => undefined), give: () => Promise.resolve() };
+    const timed = createLimiter({ store: hanging, now: () => clock, storeTimeoutMs: 50 });
+    const started = Date.now();
+    expect((await timed.admit('d', timed.dimensions(chat(100, 600), 5))).admitted).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(errors.length).toBeGreaterThan(0);
+    [open, closed, timed].forEach((l) => l.stop());
+  });
+
+  it('hands idle leases back so other instances can use them', async () => {
+    clock = t0;
+    const store = memoryCounterStore();
+    const a = createLimiter({ store, now: () => clock });
+    const b = createLimiter({ store, now: () => clock });
+    const limits = chat(1000, 6000);
+    // a leases a chunk bigger than it spends, then goes quiet.
+    expect((await a.admit('d', a.dimensions(limits, 10))).admitted).toBe(true);
+    clock = t0 + 2000;
+    await a.release();
+    let admittedTokens = 10;
+    while ((await b.admit('d', b.dimensions(limits, 10))).admitted) admittedTokens += 10;
+    expect(admittedTokens).toBe(1000);
+    a.stop(); b.stop();
+  });
+});
