@@ -5,14 +5,12 @@
 //   BENCH_SECONDS   measured seconds per scenario (default 8), after a 2 s warm-up
 //   BENCH_CONNECTIONS  concurrent connections (default 50)
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { startProcess, startSimulatorProcess } from './processes';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const KEY = 'bench-key';
-const ROOT = join(__dirname, '..', '..');
 
 // The baseline: a fixed JSON about the size of a short chat completion, with no work per request.
 const BARE_SERVER = `
@@ -23,21 +21,6 @@ const server = require('node:http').createServer((req, res) => {
 });
 server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
 `;
-
-interface Server { url: string; process: ChildProcess }
-
-function startProcess(args: string[], env: Record<string, string> = {}): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const match = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (match) resolve({ url: match[1].replace('localhost', '127.0.0.1'), process: child });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${out}`)));
-  });
-}
 
 interface Scenario { name: string; path: string; body?: unknown }
 
@@ -65,7 +48,7 @@ const SCENARIOS: (Scenario & { target: number })[] = [
 
 async function main(): Promise<void> {
   const bare = await startProcess(['-e', BARE_SERVER]);
-  const sim = await startProcess([join(ROOT, 'dist', 'server', 'index.js')], { SIMULATOR_API_KEY: KEY, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warning' });
+  const sim = await startSimulatorProcess({ SIMULATOR_API_KEY: KEY });
   try {
     console.log(`${CONNECTIONS} connections, ${SECONDS} s per run (after 2 s warm-up), Node ${process.version}\n`);
     const bareBefore = await measure(bare.url, { name: 'bare', path: '/', body: { messages } });
@@ -86,8 +69,7 @@ async function main(): Promise<void> {
     for (const r of rows) console.log(line(r));
     if (failed) process.exitCode = 1;
   } finally {
-    bare.process.kill();
-    sim.process.kill();
+    await Promise.all([bare.stop(), sim.stop()]);
   }
 }
 
