@@ -1,16 +1,29 @@
-// `npm run bench`: requests/s of the simulator against a bare node:http server returning a fixed
-// JSON, side by side in one run under the same load generator (autocannon), printed as ratios.
-// Servers run in child processes (one core), the load generator here (the other core).
+// `npm run bench`: the simulator against a bare node:http server returning a fixed JSON, side by
+// side in one run under the same load generator (autocannon), printed as ratios. Servers run in
+// child processes, the load generator here.
 //
-//   BENCH_SECONDS   measured seconds per scenario (default 8), after a 2 s warm-up
-//   BENCH_CONNECTIONS  concurrent connections (default 50)
+// 1. Throughput: chat (non-streaming, streaming), embeddings, and the 429 path, as ratios to bare.
+// 2. Scale-out: three simulator processes sharing one Table Storage (Azurite, in this process) at
+//    10M TPM with demand above it: requests/s, storage operations per admitted request, and
+//    admitted tokens / limit per full minute window.
+//
+//   BENCH_SECONDS        measured seconds per throughput scenario (default 8, after a 2 s warm-up)
+//   BENCH_CONNECTIONS    concurrent connections (default 50)
+//   BENCH_MULTI_SECONDS  length of the scale-out run (default: until one full minute window is in)
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { startAzuriteTables } from './azurite';
 import { startProcess, startSimulatorProcess } from './processes';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const MULTI_SECONDS = process.env.BENCH_MULTI_SECONDS ? Number(process.env.BENCH_MULTI_SECONDS) : undefined;
 const KEY = 'bench-key';
+const MULTI_TPM = 10_000_000;
+const MULTI_MAX_TOKENS = 100;
 
 // The baseline: a fixed JSON about the size of a short chat completion, with no work per request.
 const BARE_SERVER = `
@@ -22,55 +35,127 @@ const server = require('node:http').createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
 `;
 
-interface Scenario { name: string; path: string; body?: unknown }
+interface Scenario { name: string; path: string; body?: unknown; expect?: number; target?: number }
 
-async function measure(url: string, scenario: Scenario): Promise<number> {
-  const options = {
-    url: url + scenario.path,
-    connections: CONNECTIONS,
-    method: scenario.body ? 'POST' as const : 'GET' as const,
-    headers: { 'api-key': KEY, 'content-type': 'application/json' },
-    body: scenario.body ? JSON.stringify(scenario.body) : undefined,
-  };
-  await autocannon({ ...options, duration: 2 });
-  const result = await autocannon({ ...options, duration: SECONDS });
-  if (result.non2xx || result.errors) throw new Error(`${scenario.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+const request = (url: string, s: Scenario, connections = CONNECTIONS) => ({
+  url: url + s.path,
+  connections,
+  method: s.body ? 'POST' as const : 'GET' as const,
+  headers: { 'api-key': KEY, 'content-type': 'application/json' },
+  body: s.body ? JSON.stringify(s.body) : undefined,
+});
+
+async function measure(url: string, s: Scenario): Promise<number> {
+  await autocannon({ ...request(url, s), duration: 2 });
+  const result = await autocannon({ ...request(url, s), duration: SECONDS });
+  const expected = s.expect ?? 200;
+  const matching = (result.statusCodeStats as Record<string, { count: number }>)[String(expected)]?.count ?? 0;
+  // The 429 scenario's window rolls over now and then, admitting one request: allow 1%.
+  if (result.errors || matching < result.requests.total * (s.expect ? 0.99 : 1)) {
+    throw new Error(`${s.name}: ${result.errors} errors, ${result.requests.total - matching} answers other than ${expected}`);
+  }
   return result.requests.average;
 }
 
 const V = '?api-version=2024-10-21';
 const messages = [{ role: 'user', content: 'Write a short greeting for the team.' }];
-const SCENARIOS: (Scenario & { target: number })[] = [
-  { name: 'chat, non-streaming (20 tokens)', path: `/openai/deployments/gpt-4o/chat/completions${V}`, body: { messages, max_tokens: 20 }, target: 0.35 },
-  { name: 'chat, streaming (20 tokens)', path: `/openai/deployments/gpt-4o/chat/completions${V}`, body: { messages, max_tokens: 20, stream: true }, target: 0.2 },
-  { name: 'embeddings (ada-002, base64)', path: `/openai/deployments/text-embedding-ada-002/embeddings${V}`, body: { input: 'The quick brown fox', encoding_format: 'base64' }, target: 0 },
+const chatPath = (d: string) => `/openai/deployments/${d}/chat/completions${V}`;
+const SCENARIOS: Scenario[] = [
+  { name: 'chat, non-streaming (20 tokens)', path: chatPath('gpt-4o'), body: { messages, max_tokens: 20 }, target: 0.35 },
+  { name: 'chat, streaming (20 tokens)', path: chatPath('gpt-4o'), body: { messages, max_tokens: 20, stream: true }, target: 0.2 },
+  { name: 'embeddings (ada-002, base64)', path: `/openai/deployments/text-embedding-ada-002/embeddings${V}`, body: { input: 'The quick brown fox', encoding_format: 'base64' } },
+  { name: '429 path (limit spent)', path: chatPath('throttled'), body: { messages, max_tokens: 20 }, expect: 429, target: 0.6 },
 ];
 
-async function main(): Promise<void> {
+const table = (rows: string[][], widths: number[]) => rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join(' ')).join('\n');
+
+function deploymentsFile(deployments: object): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'aoai-bench-')), 'deployments.json');
+  writeFileSync(file, JSON.stringify(deployments));
+  return file;
+}
+
+async function throughput(): Promise<boolean> {
   const bare = await startProcess(['-e', BARE_SERVER]);
-  const sim = await startSimulatorProcess({ SIMULATOR_API_KEY: KEY });
+  // 'throttled' has one request per 10 s: after the first, every request is a 429.
+  const sim = await startSimulatorProcess({
+    SIMULATOR_API_KEY: KEY,
+    OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({ throttled: { model: 'gpt-4o', tokensPerMinute: 1000, requestsPerMinute: 6 } }),
+  });
   try {
-    console.log(`${CONNECTIONS} connections, ${SECONDS} s per run (after 2 s warm-up), Node ${process.version}\n`);
+    console.log(`Throughput: ${CONNECTIONS} connections, ${SECONDS} s per run after a 2 s warm-up, Node ${process.version}\n`);
     const bareBefore = await measure(bare.url, { name: 'bare', path: '/', body: { messages } });
-    const rows: string[][] = [];
-    let failed = false;
+    const rows = [['scenario', 'req/s', 'ratio', 'target']];
+    let ok = true;
     for (const s of SCENARIOS) {
+      if (s.expect === 429) await fetch(sim.url + s.path, { method: 'POST', headers: { 'api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(s.body) });
       const rps = await measure(sim.url, s);
       const ratio = rps / bareBefore;
-      const verdict = s.target ? (ratio >= s.target ? `>= ${s.target} ok` : `< ${s.target} BELOW TARGET`) : '';
-      if (s.target && ratio < s.target) failed = true;
-      rows.push([s.name, rps.toFixed(0), ratio.toFixed(2) + 'x', verdict]);
+      if (s.target && ratio < s.target) ok = false;
+      rows.push([s.name, rps.toFixed(0), ratio.toFixed(2) + 'x', s.target ? `${ratio >= s.target ? '>=' : 'BELOW'} ${s.target}x` : '']);
     }
     const bareAfter = await measure(bare.url, { name: 'bare', path: '/', body: { messages } });
     console.log(`bare node:http fixed JSON: ${bareBefore.toFixed(0)} req/s before, ${bareAfter.toFixed(0)} req/s after (ratios use 'before')\n`);
-    const widths = [34, 10, 8, 20];
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(' ');
-    console.log(line(['scenario', 'req/s', 'ratio', 'target']));
-    for (const r of rows) console.log(line(r));
-    if (failed) process.exitCode = 1;
+    console.log(table(rows, [34, 10, 8, 14]) + '\n');
+    return ok;
   } finally {
     await Promise.all([bare.stop(), sim.stop()]);
   }
+}
+
+async function scaleOut(): Promise<void> {
+  const azurite = await startAzuriteTables();
+  const env = {
+    SIMULATOR_API_KEY: KEY,
+    AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+    OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({ big: { model: 'gpt-4o', tokensPerMinute: MULTI_TPM, requestsPerMinute: 100_000_000 } }),
+  };
+  const servers = await Promise.all([1, 2, 3].map(() => startSimulatorProcess(env)));
+  try {
+    const body = { messages: [{ role: 'user', content: 'Count to ten' }], max_tokens: MULTI_MAX_TOKENS };
+    const probe = await fetch(servers[0].url + chatPath('big'), { method: 'POST', headers: { 'api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const cost = ((await probe.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens + MULTI_MAX_TOKENS;
+    const opsBefore = azurite.requests;
+    const admittedAt: number[] = [];
+    let rejected = 0;
+    const start = Date.now();
+    // Long enough to hold one whole minute window (the token window), from wherever we start.
+    const duration = MULTI_SECONDS ?? Math.ceil(((Math.ceil(start / 60000) + 1) * 60000 + 1000 - start) / 1000);
+    const results = await Promise.all(servers.map((s) => autocannon({
+      ...request(s.url, { name: 'big', path: chatPath('big'), body }, Math.ceil(CONNECTIONS / 3)),
+      duration,
+      setupClient: (client: { on(event: 'response', listener: (status: number) => void): void }) => {
+        client.on('response', (status: number) => { if (status === 200) admittedAt.push(Date.now()); else if (status === 429) rejected++; });
+      },
+    })));
+    const end = Date.now();
+    const ops = azurite.requests - opsBefore;
+    const total = results.reduce((sum, r) => sum + r.requests.total, 0);
+    const seconds = (end - start) / 1000;
+    console.log(`Scale-out: 3 processes sharing Azurite Table Storage, deployment at ${MULTI_TPM.toLocaleString('en')} TPM, ${cost} tokens per request, ${duration} s\n`);
+    const rows = [['requests/s (all answers)', (total / seconds).toFixed(0)],
+      ['admitted requests/s', (admittedAt.length / seconds).toFixed(0)],
+      ['429s', String(rejected)],
+      ['storage operations', String(ops)],
+      ['storage operations per admitted request', (ops / Math.max(1, admittedAt.length)).toFixed(4)]];
+    const minutes = new Map<number, number>();
+    for (let m = Math.ceil(start / 60000); (m + 1) * 60000 <= end; m++) minutes.set(m, 0);
+    for (const t of admittedAt) { const m = Math.floor(t / 60000); if (minutes.has(m)) minutes.set(m, minutes.get(m)! + 1); }
+    for (const [m, count] of minutes) {
+      rows.push([`admitted/limit, minute ${new Date(m * 60000).toISOString().slice(11, 16)} (client clock)`, `${(count * cost).toLocaleString('en')} / ${MULTI_TPM.toLocaleString('en')} = ${((count * cost) / MULTI_TPM).toFixed(4)}`]);
+    }
+    if (!minutes.size) rows.push(['admitted/limit per window', `no full minute window in ${duration} s`]);
+    console.log(table(rows, [58, 40]));
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    await azurite.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const ok = await throughput();
+  await scaleOut();
+  if (!ok) process.exitCode = 1;
 }
 
 main().catch((err) => {

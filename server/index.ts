@@ -14,7 +14,9 @@ export interface RunningServer {
 export function startServer(config: SimulatorConfig, port = 8000, hostname = '0.0.0.0'): Promise<RunningServer> {
   const simulator = createSimulator(config);
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: simulator.fetch, port, hostname }, (info: AddressInfo) => {
+    // Early answers (401, 404, 429) leave the request body unread; node:http discards it when the
+    // response ends, so the adapter's own per-request drain timers are not needed.
+    const server = serve({ fetch: simulator.fetch, port, hostname, autoCleanupIncoming: false }, (info: AddressInfo) => {
       const host = hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname;
       resolve({
         url: `http://${host}:${info.port}`,

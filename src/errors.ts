@@ -16,7 +16,11 @@ export class AoaiError extends Error {
     readonly body: GatewayErrorBody | OpenAIErrorBody,
     readonly headers: Record<string, string> = {},
   ) {
+    // These are answers, not faults: skip the stack capture, a large share of a 429's cost.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(body.error.message);
+    Error.stackTraceLimit = limit;
     this.name = 'AoaiError';
   }
 }

@@ -36,7 +36,7 @@ export function textResponse(status: number, text: string, headers: Headers, con
 }
 
 export function errorResponse(error: AoaiError, headers: Headers): Response {
-  return jsonResponse(error.status, error.body, { ...headers, ...error.headers });
+  return new Response(JSON.stringify(error.body), { status: error.status, headers: { ...headers, ...error.headers, 'content-type': JSON_TYPE } });
 }
 
 const utf8 = new TextEncoder();

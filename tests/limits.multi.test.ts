@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatorProcess, type ServerProcess } from '../loadtest/processes';
-import { startAzuriteTables, type Azurite } from './azurite';
+import { startAzuriteTables, type Azurite } from '../loadtest/azurite';
 import { API_VERSION, KEY } from './helpers';
 
 const TOKENS_PER_MINUTE = 20000;       // 'tok': tokens bind (RPM set far above)

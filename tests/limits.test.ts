@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLimiter, OVERSIZE_RETRY_MS, type DeploymentLimits } from '../src/limits/limiter';
 import { memoryCounterStore, type CounterKey, type CounterStore } from '../src/limits/store';
 import { tableCounterStore } from '../src/limits/table-store';
-import { startAzuriteTables, type Azurite } from './azurite';
+import { startAzuriteTables, type Azurite } from '../loadtest/azurite';
 
 let azurite: Azurite;
 beforeAll(async () => { azurite = await startAzuriteTables(); });

@@ -9,6 +9,8 @@ const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I
 
 export interface Azurite {
   connectionString: string;
+  /** HTTP requests Azurite has served: the storage operations made against it. */
+  readonly requests: number;
   close(): Promise<void>;
 }
 
@@ -19,7 +21,10 @@ export async function startAzuriteTables(): Promise<Azurite> {
     undefined, false, true, '', '', '', undefined, false, true));
   await server.start();
   const { port } = server.httpServer.address();
+  let requests = 0;
+  server.httpServer.on('request', () => { requests++; });
   return {
+    get requests() { return requests; },
     connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${ACCOUNT_KEY};TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`,
     close: () => server.close(),
   };
