@@ -76,7 +76,7 @@ function deploymentsFile(deployments: object): string {
 }
 
 async function throughput(): Promise<boolean> {
-  const bare = await startProcess(['-e', BARE_SERVER]);
+  const bareServer = await startProcess(['-e', BARE_SERVER]);
   // 'throttled' has one request per 10 s: after the first, every request is a 429.
   const sim = await startSimulatorProcess({
     SIMULATOR_API_KEY: KEY,
@@ -84,22 +84,29 @@ async function throughput(): Promise<boolean> {
   });
   try {
     console.log(`Throughput: ${CONNECTIONS} connections, ${SECONDS} s per run after a 2 s warm-up, Node ${process.version}\n`);
-    const bareBefore = await measure(bare.url, { name: 'bare', path: '/', body: { messages } });
-    const rows = [['scenario', 'req/s', 'ratio', 'target']];
-    let ok = true;
+    const bareScenario = { name: 'bare', path: '/', body: { messages } };
+    // The load generator itself needs warming (JIT) before its first measured run.
+    await autocannon({ ...request(bareServer.url, bareScenario), duration: 5 });
+    const bareBefore = await measure(bareServer.url, bareScenario);
+    const measured: [Scenario, number][] = [];
     for (const s of SCENARIOS) {
       if (s.expect === 429) await fetch(sim.url + s.path, { method: 'POST', headers: { 'api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(s.body) });
-      const rps = await measure(sim.url, s);
-      const ratio = rps / bareBefore;
+      measured.push([s, await measure(sim.url, s)]);
+    }
+    const bareAfter = await measure(bareServer.url, bareScenario);
+    const bare = (bareBefore + bareAfter) / 2;
+    const rows = [['scenario', 'req/s', 'ratio', 'target']];
+    let ok = true;
+    for (const [s, rps] of measured) {
+      const ratio = rps / bare;
       if (s.target && ratio < s.target) ok = false;
       rows.push([s.name, rps.toFixed(0), ratio.toFixed(2) + 'x', s.target ? `${ratio >= s.target ? '>=' : 'BELOW'} ${s.target}x` : '']);
     }
-    const bareAfter = await measure(bare.url, { name: 'bare', path: '/', body: { messages } });
-    console.log(`bare node:http fixed JSON: ${bareBefore.toFixed(0)} req/s before, ${bareAfter.toFixed(0)} req/s after (ratios use 'before')\n`);
+    console.log(`bare node:http fixed JSON: ${bareBefore.toFixed(0)} req/s before, ${bareAfter.toFixed(0)} req/s after; ratios use their mean, ${bare.toFixed(0)}\n`);
     console.log(table(rows, [34, 10, 8, 14]) + '\n');
     return ok;
   } finally {
-    await Promise.all([bare.stop(), sim.stop()]);
+    await Promise.all([bareServer.stop(), sim.stop()]);
   }
 }
 

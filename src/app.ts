@@ -17,7 +17,7 @@ import { baseHeaders, errorResponse, jsonResponse } from './http';
 import { log } from './log';
 import type { Operation, RequestContext } from './operation';
 import { serveImage } from './operations/images';
-import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES } from './routes';
+import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, type Method } from './routes';
 
 export interface Simulator {
   fetch(request: Request): Promise<Response>;
@@ -125,7 +125,10 @@ export function createSimulator(config: SimulatorConfig, options: SimulatorOptio
   for (const route of OPERATION_ROUTES) {
     app.on(route.methods, route.path, (c) =>
       runOperation(c.req.raw, c.req.param('deployment')!, c.req.query('api-version'), route.operation!));
-    app.all(route.path, () => { throw methodNotAllowed(); });
+    // Other methods only: a second handler matching POST would put every request through Hono's
+    // middleware chain instead of its direct single-handler call.
+    const others = ['GET', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].filter((m) => !route.methods.includes(m as Method));
+    app.on(others, route.path, () => { throw methodNotAllowed(); });
   }
   app.notFound((c) => errorResponse(resourceNotFound(), baseHeaders(c.req.raw, config.region)));
   app.onError((err, c) => errorResponse(asAoaiError(err), baseHeaders(c.req.raw, config.region)));

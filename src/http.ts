@@ -22,21 +22,29 @@ export function baseHeaders(request: Request, region: string): Headers {
 
 const JSON_TYPE = 'application/json';
 
+/**
+ * Response headers: `base` plus `extra`. Object.assign rather than spread: V8's spread of a
+ * 10-20 key object is several microseconds per response, a measurable share of a 429's cost.
+ */
+export function responseHeaders(base: Headers, ...extra: Headers[]): Headers {
+  return Object.assign({}, base, ...extra);
+}
+
 export function jsonResponse(status: number, body: unknown, headers: Headers): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...headers, 'content-type': JSON_TYPE } });
+  return new Response(JSON.stringify(body), { status, headers: responseHeaders(headers, { 'content-type': JSON_TYPE }) });
 }
 
 /** A body already serialised (pre-built JSON fragments). */
 export function rawJsonResponse(status: number, json: string, headers: Headers): Response {
-  return new Response(json, { status, headers: { ...headers, 'content-type': JSON_TYPE } });
+  return new Response(json, { status, headers: responseHeaders(headers, { 'content-type': JSON_TYPE }) });
 }
 
 export function textResponse(status: number, text: string, headers: Headers, contentType = 'text/plain; charset=utf-8'): Response {
-  return new Response(text, { status, headers: { ...headers, 'content-type': contentType } });
+  return new Response(text, { status, headers: responseHeaders(headers, { 'content-type': contentType }) });
 }
 
 export function errorResponse(error: AoaiError, headers: Headers): Response {
-  return new Response(JSON.stringify(error.body), { status: error.status, headers: { ...headers, ...error.headers, 'content-type': JSON_TYPE } });
+  return new Response(JSON.stringify(error.body), { status: error.status, headers: responseHeaders(headers, error.headers, { 'content-type': JSON_TYPE }) });
 }
 
 const utf8 = new TextEncoder();
@@ -50,7 +58,7 @@ const DONE = 'data: [DONE]\n\n';
  * longer one streams, pulled as the client reads, up to 64 events per write.
  */
 export function sseResponse(events: Iterator<string>, headers: Headers): Response {
-  const sseHeaders = { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+  const sseHeaders = responseHeaders(headers, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   let prefix = '';
   for (;;) {
     const next = events.next();

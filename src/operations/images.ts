@@ -3,7 +3,7 @@
 // it (no shared storage needed under scale-out).
 
 import { invalidValue, missingParameter, resourceNotFound } from '../errors';
-import { decodeUtf8, readBody, jsonResponse, type Headers } from '../http';
+import { decodeUtf8, readBody, jsonResponse, responseHeaders, type Headers } from '../http';
 import type { Operation, RequestContext } from '../operation';
 import { randomId } from '../random';
 import { gradientPng } from '../png';
@@ -92,6 +92,6 @@ export function serveImage(size: string, file: string, headers: Headers): Respon
   if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE) throw resourceNotFound();
   return new Response(gradientPng(width, height, name[1]) as Uint8Array<ArrayBuffer>, {
     status: 200,
-    headers: { ...headers, 'content-type': 'image/png', 'cache-control': 'public, max-age=86400' },
+    headers: responseHeaders(headers, { 'content-type': 'image/png', 'cache-control': 'public, max-age=86400' }),
   });
 }
