@@ -70,7 +70,7 @@ const MINUTE = 60000;
 const IDLE_RELEASE_MS = 1000;
 // After the store says a window is empty, ask again no sooner than this.
 const EMPTY_RECHECK_MS = 250;
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 12;
 
 interface Lease {
   key: CounterKey;
@@ -141,7 +141,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const elapsed = Math.max(t - lease.windowStart, d.windowMs / 20);
     const rateTarget = Math.ceil(((lease.spent + d.amount) / elapsed) * (d.windowMs / 10));
     const known = lease.storeRemaining ?? d.limit;
-    const cap = Math.max(1, Math.ceil(known / 8));
+    const cap = Math.max(1, Math.floor(known / 8));
     return Math.max(needed, Math.min(rateTarget, cap));
   }
 
@@ -214,19 +214,16 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const t = now();
     const oversized = dims.filter((d) => d.amount > d.limit);
     if (oversized.length) return reject(scope, dims, oversized, t, true);
+    // Shortest window first: it is the scarcest, and leasing a longer window's units while a
+    // shorter one is spent would strand them here while other instances go without.
+    const byWindow = [...dims].sort((a, b) => a.windowMs - b.windowMs);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const blocked: Dimension[] = [];
-      const claims: Promise<void>[] = [];
       const current = now();
-      for (const d of dims) {
-        const lease = leaseFor(scope, d, t);
-        if (lease.available >= d.amount) continue;
-        if (lease.emptyUntil > current) blocked.push(d);
-        else claims.push(claim(lease, d, t));
-      }
+      const lacking = byWindow.filter((d) => leaseFor(scope, d, t).available < d.amount);
+      const blocked = lacking.filter((d) => leaseFor(scope, d, t).emptyUntil > current);
       if (blocked.length) return reject(scope, dims, blocked, t);
-      if (claims.length) {
-        await Promise.all(claims);
+      if (lacking.length) {
+        await claim(leaseFor(scope, lacking[0], t), lacking[0], t);
         continue;
       }
       for (const d of dims) {
