@@ -100,7 +100,10 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const oneSecond = options.oneSecondWindow ?? true;
   const failOpen = (options.failurePolicy ?? 'open') === 'open';
   const timeoutMs = options.storeTimeoutMs ?? 2000;
-  const leases = new Map<string, Lease>();
+  // scope → dimension key (windowMs, and kind in the lowest bit) → lease: numeric keys, so the
+  // hot path builds no strings.
+  const leases = new Map<string, Map<number, Lease>>();
+  const dimensionKey = (kind: LimitKind, windowMs: number) => windowMs * 2 + (kind === 'tokens' ? 1 : 0);
 
   function dimensions(limits: DeploymentLimits, tokenCost: number): Dimension[] {
     const dims: Dimension[] = [];
@@ -118,9 +121,11 @@ export function createLimiter(options: LimiterOptions): Limiter {
   }
 
   function leaseFor(scope: string, d: Dimension, t: number): Lease {
-    const id = `${scope}\u0000${d.kind}\u0000${d.windowMs}`;
+    let byScope = leases.get(scope);
+    if (!byScope) leases.set(scope, (byScope = new Map()));
+    const id = dimensionKey(d.kind, d.windowMs);
     const windowStart = Math.floor(t / d.windowMs) * d.windowMs;
-    let lease = leases.get(id);
+    let lease = byScope.get(id);
     if (!lease || lease.windowStart !== windowStart) {
       // A finished window's unused lease expires with it: nothing to hand back.
       lease = {
@@ -128,7 +133,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
         limit: d.limit, windowStart, windowEnd: windowStart + d.windowMs, available: 0, storeRemaining: undefined,
         emptyUntil: 0, spent: 0, lastUse: t,
       };
-      leases.set(id, lease);
+      byScope.set(id, lease);
     }
     return lease;
   }
@@ -241,8 +246,10 @@ export function createLimiter(options: LimiterOptions): Limiter {
   function quickReject(scope: string, limits: DeploymentLimits): Admission | undefined {
     const t = now();
     const dims = dimensions(limits, 1).filter((d) => d.kind === 'requests');
+    const byScope = leases.get(scope);
+    if (!byScope) return undefined;
     const blocked = dims.filter((d) => {
-      const lease = leases.get(`${scope}\u0000${d.kind}\u0000${d.windowMs}`);
+      const lease = byScope.get(dimensionKey(d.kind, d.windowMs));
       return lease && lease.windowStart === Math.floor(t / d.windowMs) * d.windowMs && lease.available < 1 && lease.emptyUntil > t;
     });
     return blocked.length ? reject(scope, dimensions(limits, 1), blocked, t) : undefined;
@@ -251,14 +258,17 @@ export function createLimiter(options: LimiterOptions): Limiter {
   async function release(): Promise<void> {
     const t = now();
     const gives: Promise<void>[] = [];
-    for (const [id, lease] of leases) {
-      if (lease.windowEnd <= t) { leases.delete(id); continue; }
-      if (lease.available > 0 && !lease.pending && t - lease.lastUse >= IDLE_RELEASE_MS && lease.windowEnd - lease.windowStart >= 10000) {
-        const amount = lease.available;
-        lease.available = 0;
-        if (lease.storeRemaining !== undefined) lease.storeRemaining += amount;
-        gives.push(withTimeout(store.give(lease.key, amount)).catch((err) => options.onStoreError?.(err)));
+    for (const [scope, byScope] of leases) {
+      for (const [id, lease] of byScope) {
+        if (lease.windowEnd <= t) { byScope.delete(id); continue; }
+        if (lease.available > 0 && !lease.pending && t - lease.lastUse >= IDLE_RELEASE_MS && lease.windowEnd - lease.windowStart >= 10000) {
+          const amount = lease.available;
+          lease.available = 0;
+          if (lease.storeRemaining !== undefined) lease.storeRemaining += amount;
+          gives.push(withTimeout(store.give(lease.key, amount)).catch((err) => options.onStoreError?.(err)));
+        }
       }
+      if (byScope.size === 0) leases.delete(scope);
     }
     await Promise.all(gives);
   }
