@@ -20,7 +20,8 @@ import { serveImage } from './operations/images';
 import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, type Method } from './routes';
 
 export interface Simulator {
-  fetch(request: Request): Promise<Response>;
+  /** Synchronous when the answer needs no I/O (hosts write those on their fastest path). */
+  fetch(request: Request): Response | Promise<Response>;
   config: SimulatorConfig;
   /** The rate-limit counter store in use (memory, or Table Storage). */
   counters: CounterStore;
@@ -133,7 +134,7 @@ export function createSimulator(config: SimulatorConfig, options: SimulatorOptio
   app.notFound((c) => errorResponse(resourceNotFound(), baseHeaders(c.req.raw, config.region)));
   app.onError((err, c) => errorResponse(asAoaiError(err), baseHeaders(c.req.raw, config.region)));
 
-  return { fetch: async (request) => app.fetch(request), config, counters, close: () => limiter.stop() };
+  return { fetch: (request) => app.fetch(request), config, counters, close: () => limiter.stop() };
 }
 
 function asAoaiError(err: unknown): AoaiError {
