@@ -23,28 +23,20 @@ export interface Simulator {
   /** Synchronous when the answer needs no I/O (hosts write those on their fastest path). */
   fetch(request: Request): Response | Promise<Response>;
   config: SimulatorConfig;
-  /** The rate-limit counter store in use (memory, or Table Storage). */
-  counters: CounterStore;
   close(): void;
-}
-
-export interface SimulatorOptions {
-  /** Overrides the store chosen from config (tests). */
-  counters?: CounterStore;
-  now?: () => number;
 }
 
 // AOAI api-versions: 2024-10-21, 2025-04-01-preview, ...
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 const MAX_INFERRED_DEPLOYMENTS = 1000;
 
-export function createSimulator(config: SimulatorConfig, options: SimulatorOptions = {}): Simulator {
+export function createSimulator(config: SimulatorConfig): Simulator {
   const isAuthorized = keyChecker(config.apiKey);
   const resolveDeployment = deploymentResolver(config);
-  const now = options.now ?? Date.now;
-  const counters = options.counters ?? (config.storageConnectionString
+  const now = Date.now;
+  const counters: CounterStore = config.storageConnectionString
     ? tableCounterStore(config.storageConnectionString, config.rateLimits.table)
-    : memoryCounterStore());
+    : memoryCounterStore();
   let storeFailing = false;
   const limiter = createLimiter({
     store: counters,
@@ -134,7 +126,7 @@ export function createSimulator(config: SimulatorConfig, options: SimulatorOptio
   app.notFound((c) => errorResponse(resourceNotFound(), baseHeaders(c.req.raw, config.region)));
   app.onError((err, c) => errorResponse(asAoaiError(err), baseHeaders(c.req.raw, config.region)));
 
-  return { fetch: (request) => app.fetch(request), config, counters, close: () => limiter.stop() };
+  return { fetch: (request) => app.fetch(request), config, close: () => limiter.stop() };
 }
 
 function asAoaiError(err: unknown): AoaiError {

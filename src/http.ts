@@ -35,11 +35,6 @@ export function jsonResponse(status: number, body: unknown, headers: Headers): R
   return new Response(JSON.stringify(body), { status, headers: responseHeaders(headers, { 'content-type': JSON_TYPE }) });
 }
 
-/** A body already serialised (pre-built JSON fragments). */
-export function rawJsonResponse(status: number, json: string, headers: Headers): Response {
-  return new Response(json, { status, headers: responseHeaders(headers, { 'content-type': JSON_TYPE }) });
-}
-
 export function textResponse(status: number, text: string, headers: Headers, contentType = 'text/plain; charset=utf-8'): Response {
   return new Response(text, { status, headers: responseHeaders(headers, { 'content-type': contentType }) });
 }

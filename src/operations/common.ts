@@ -5,7 +5,7 @@ import type { Encoding, ModelInfo } from '../catalogue';
 import { invalidValue, invalidRequest } from '../errors';
 import { md5Hex, type Rng } from '../random';
 import { drawLength, generatePieces, VOCABULARY } from '../text';
-import { countTokens, encoder } from '../tokens';
+import { encoder } from '../tokens';
 
 const SAFE = { filtered: false, severity: 'safe' } as const;
 const NOT_DETECTED = { filtered: false, detected: false } as const;
@@ -143,4 +143,3 @@ export function tokenLogprobs(piece: string, topCount: number, rng: Rng): TokenL
   return { token: piece, logprob, bytes: bytesOf(piece), top_logprobs: top.slice(0, topCount) };
 }
 
-export { countTokens };
