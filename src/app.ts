@@ -13,7 +13,7 @@ import {
 import { createLimiter, type Admission, type DeploymentLimits } from './limits/limiter';
 import { memoryCounterStore, type CounterStore } from './limits/store';
 import { tableCounterStore } from './limits/table-store';
-import { baseHeaders, errorResponse, jsonResponse } from './http';
+import { baseHeaders, errorResponse, jsonResponse, responseHeaders } from './http';
 import { log } from './log';
 import type { Operation, RequestContext } from './operation';
 import { serveImage } from './operations/images';
@@ -63,6 +63,20 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   const tooMany = (operation: Operation, apiVersion: string, admission: Admission) =>
     rateLimited(operation.operationId, apiVersion, admission.reason!, Number(admission.headers['retry-after']), admission.headers);
 
+  // The early 429 is the answer load tests see most: its body depends only on these four values,
+  // so it is serialised once per combination.
+  const tooManyBodies = new Map<string, string>();
+  function tooManyResponse(operation: Operation, apiVersion: string, admission: Admission, headers: Record<string, string>): Response {
+    const key = `${operation.operationId}|${apiVersion}|${admission.reason}|${admission.headers['retry-after']}`;
+    let body = tooManyBodies.get(key);
+    if (body === undefined) {
+      body = JSON.stringify(tooMany(operation, apiVersion, admission).body);
+      if (tooManyBodies.size >= 1000) tooManyBodies.clear();
+      tooManyBodies.set(key, body);
+    }
+    return new Response(body, { status: 429, headers: responseHeaders(headers, admission.headers, { 'content-type': 'application/json' }) });
+  }
+
   /**
    * Everything decided without I/O (auth, api-version, deployment, a known-spent request window)
    * answers synchronously: hosts write a synchronous Response on their fastest path, and these
@@ -81,7 +95,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       }
       const limits = limitsOf(deployment);
       const early = limits && limiter.quickReject(deployment.name, limits);
-      if (early) throw tooMany(operation, apiVersion, early);
+      if (early) return tooManyResponse(operation, apiVersion, early, headers);
       return admitAndGenerate({ request, config, deployment, apiVersion, headers, now: now() }, operation, limits);
     } catch (err) {
       return errorResponse(asAoaiError(err), headers);

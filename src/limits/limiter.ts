@@ -244,15 +244,16 @@ export function createLimiter(options: LimiterOptions): Limiter {
   }
 
   function quickReject(scope: string, limits: DeploymentLimits): Admission | undefined {
-    const t = now();
-    const dims = dimensions(limits, 1).filter((d) => d.kind === 'requests');
     const byScope = leases.get(scope);
     if (!byScope) return undefined;
+    const t = now();
+    const dims = dimensions(limits, 1);
     const blocked = dims.filter((d) => {
+      if (d.kind !== 'requests') return false;
       const lease = byScope.get(dimensionKey(d.kind, d.windowMs));
-      return lease && lease.windowStart === Math.floor(t / d.windowMs) * d.windowMs && lease.available < 1 && lease.emptyUntil > t;
+      return lease !== undefined && lease.windowStart === Math.floor(t / d.windowMs) * d.windowMs && lease.available < 1 && lease.emptyUntil > t;
     });
-    return blocked.length ? reject(scope, dimensions(limits, 1), blocked, t) : undefined;
+    return blocked.length ? reject(scope, dims, blocked, t) : undefined;
   }
 
   async function release(): Promise<void> {
