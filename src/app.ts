@@ -33,14 +33,12 @@ const MAX_INFERRED_DEPLOYMENTS = 1000;
 export function createSimulator(config: SimulatorConfig): Simulator {
   const isAuthorized = keyChecker(config.apiKey);
   const resolveDeployment = deploymentResolver(config);
-  const now = Date.now;
   const counters: CounterStore = config.storageConnectionString
     ? tableCounterStore(config.storageConnectionString, config.rateLimits.table)
     : memoryCounterStore();
   let storeFailing = false;
   const limiter = createLimiter({
     store: counters,
-    now,
     oneSecondWindow: config.rateLimits.oneSecondWindow,
     failurePolicy: config.rateLimits.failurePolicy,
     storeTimeoutMs: config.rateLimits.storeTimeoutMs,
@@ -60,17 +58,15 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     return { tokensPerMinute: source.tokensPerMinute, requestsPerMinute: source.requestsPerMinute, tokenLimited: deployment.model.tokenLimited };
   };
 
-  const tooMany = (operation: Operation, apiVersion: string, admission: Admission) =>
-    rateLimited(operation.operationId, apiVersion, admission.reason!, Number(admission.headers['retry-after']), admission.headers);
-
-  // The early 429 is the answer load tests see most: its body depends only on these four values,
-  // so it is serialised once per combination.
+  // The 429 is the answer load tests see most: its body depends only on these four values, so it
+  // is serialised once per combination.
   const tooManyBodies = new Map<string, string>();
   function tooManyResponse(operation: Operation, apiVersion: string, admission: Admission, headers: Record<string, string>): Response {
-    const key = `${operation.operationId}|${apiVersion}|${admission.reason}|${admission.headers['retry-after']}`;
+    const seconds = admission.headers['retry-after'];
+    const key = `${operation.operationId}|${apiVersion}|${admission.reason}|${seconds}`;
     let body = tooManyBodies.get(key);
     if (body === undefined) {
-      body = JSON.stringify(tooMany(operation, apiVersion, admission).body);
+      body = JSON.stringify(rateLimited(operation.operationId, apiVersion, admission.reason!, Number(seconds)).body);
       if (tooManyBodies.size >= 1000) tooManyBodies.clear();
       tooManyBodies.set(key, body);
     }
@@ -96,7 +92,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       const limits = limitsOf(deployment);
       const early = limits && limiter.quickReject(deployment.name, limits);
       if (early) return tooManyResponse(operation, apiVersion, early, headers);
-      return admitAndGenerate({ request, config, deployment, apiVersion, headers, now: now() }, operation, limits);
+      return admitAndGenerate({ request, config, deployment, apiVersion, headers, now: Date.now() }, operation, limits);
     } catch (err) {
       return errorResponse(asAoaiError(err), headers);
     }
@@ -108,7 +104,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       if (limits) {
         const dimensions = limiter.dimensions(limits, operation.cost(parsed, ctx));
         const admission = await limiter.admit(ctx.deployment.name, dimensions);
-        if (!admission.admitted) throw tooMany(operation, ctx.apiVersion, admission);
+        if (!admission.admitted) return tooManyResponse(operation, ctx.apiVersion, admission, ctx.headers);
         Object.assign(ctx.headers, admission.headers);
         ctx.now = admission.now;
       }

@@ -88,8 +88,7 @@ export const unsupportedValue = (param: string, message: string) =>
   invalidRequest(message, param, 'unsupported_value');
 
 /** AOAI's quota 429 (B9 variants 1 and 3); `seconds` equals the retry-after header. */
-export const rateLimited = (operationId: string, apiVersion: string, reason: 'tokens' | 'requests', seconds: number,
-  headers: Record<string, string>) =>
+export const rateLimited = (operationId: string, apiVersion: string, reason: 'tokens' | 'requests', seconds: number) =>
   new AoaiError(429, {
     error: {
       code: '429',
@@ -97,7 +96,7 @@ export const rateLimited = (operationId: string, apiVersion: string, reason: 'to
         `${reason === 'tokens' ? 'token' : 'call'} rate limit of your current OpenAI S0 pricing tier. Please retry after ` +
         `${seconds} seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.`,
     },
-  }, headers);
+  });
 
 export const internalError = () => gateway(500, '500', 'Internal server error');
 

@@ -56,12 +56,11 @@ export function generatePieces(count: number, rng: Rng, complete = false): strin
     }
   }
   if (last < count) {
-    // The closing '.' must follow a word: ',.' and '..' are single tokens.
+    // The closing '.' must follow a word: ',.' and '..' are single tokens. (pieces[0] is always a
+    // word, so punctuation here is at index 1 or later.)
     const before = pieces[last - 1];
     if (before === '.' || before === ',') {
-      pieces[last - 1] = pieces[last - 2] === '.' || last - 1 === 0
-        ? (last - 1 === 0 ? CAPITAL : SPACED_CAPITAL)[rng.int(CAPITAL.length)]
-        : SPACED_LOWER[rng.int(LOWER.length)];
+      pieces[last - 1] = pieces[last - 2] === '.' ? SPACED_CAPITAL[rng.int(CAPITAL.length)] : SPACED_LOWER[rng.int(LOWER.length)];
     }
     pieces[last] = '.';
   }

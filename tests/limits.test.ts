@@ -176,6 +176,25 @@ describe('limiter: exact values with an injected clock', () => {
     [open, closed, timed].forEach((l) => l.stop());
   });
 
+  it('keeps a newer window\'s lease when a request judged in the previous window finishes late', async () => {
+    const minuteEnd = Date.UTC(2026, 0, 1, 0, 1, 0, 0);
+    clock = minuteEnd - 1;
+    const limiter = make();
+    const limits = chat(1000, 6000);
+    const late = limiter.admit('d', limiter.dimensions(limits, 10)); // judged in the old minute, claim pending
+    clock = minuteEnd + 1;
+    const b = await limiter.admit('d', limiter.dimensions(limits, 100));
+    // 900, or 890 if the late request (re-judged into this minute) finished first.
+    expect(['900', '890']).toContain(b.headers['x-ratelimit-remaining-tokens']);
+    // The late request is judged again, in the minute it is actually admitted in.
+    const lateAdmission = await late;
+    expect(lateAdmission.admitted).toBe(true);
+    expect(lateAdmission.now).toBeGreaterThanOrEqual(minuteEnd);
+    const c = await limiter.admit('d', limiter.dimensions(limits, 50));
+    expect(c.headers['x-ratelimit-remaining-tokens']).toBe('840');
+    limiter.stop();
+  });
+
   it('hands idle leases back so other instances can use them', async () => {
     clock = t0;
     const store = memoryCounterStore();

@@ -125,16 +125,16 @@ export function createLimiter(options: LimiterOptions): Limiter {
     if (!byScope) leases.set(scope, (byScope = new Map()));
     const id = dimensionKey(d.kind, d.windowMs);
     const windowStart = Math.floor(t / d.windowMs) * d.windowMs;
-    let lease = byScope.get(id);
-    if (!lease || lease.windowStart !== windowStart) {
-      // A finished window's unused lease expires with it: nothing to hand back.
-      lease = {
-        key: { scope, window: `${String(windowStart).padStart(15, '0')}-${d.kind}-${d.windowMs}`, expiresAt: windowStart + d.windowMs },
-        limit: d.limit, windowStart, windowEnd: windowStart + d.windowMs, available: 0, storeRemaining: undefined,
-        emptyUntil: 0, spent: 0, lastUse: t,
-      };
-      byScope.set(id, lease);
-    }
+    const stored = byScope.get(id);
+    if (stored && stored.windowStart === windowStart) return stored;
+    const lease: Lease = {
+      key: { scope, window: `${String(windowStart).padStart(15, '0')}-${d.kind}-${d.windowMs}`, expiresAt: windowStart + d.windowMs },
+      limit: d.limit, windowStart, windowEnd: windowStart + d.windowMs, available: 0, storeRemaining: undefined,
+      emptyUntil: 0, spent: 0, lastUse: t,
+    };
+    // A finished window's unused lease expires with it (nothing to hand back). A lease for a
+    // window older than the stored one is never stored (admit re-judges such requests).
+    if (!stored || stored.windowStart < windowStart) byScope.set(id, lease);
     return lease;
   }
 
@@ -215,8 +215,12 @@ export function createLimiter(options: LimiterOptions): Limiter {
     return { admitted: false, now: t, headers, reason, retryAfterMs, oversize };
   }
 
+  /** Another request has already moved this scope past t's window for some dimension. */
+  const superseded = (scope: string, dims: Dimension[], t: number) =>
+    dims.some((d) => (leases.get(scope)?.get(dimensionKey(d.kind, d.windowMs))?.windowStart ?? 0) > Math.floor(t / d.windowMs) * d.windowMs);
+
   async function admit(scope: string, dims: Dimension[]): Promise<Admission> {
-    const t = now();
+    let t = now();
     const oversized = dims.filter((d) => d.amount > d.limit);
     if (oversized.length) return reject(scope, dims, oversized, t, true);
     // Shortest window first: it is the scarcest, and leasing a longer window's units while a
@@ -224,6 +228,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const byWindow = [...dims].sort((a, b) => a.windowMs - b.windowMs);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = now();
+      // A window ended while this request waited for the store: judge it in the current one.
+      if (superseded(scope, dims, t)) t = current;
       const lacking = byWindow.filter((d) => leaseFor(scope, d, t).available < d.amount);
       const blocked = lacking.filter((d) => leaseFor(scope, d, t).emptyUntil > current);
       if (blocked.length) return reject(scope, dims, blocked, t);
