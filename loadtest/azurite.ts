@@ -4,6 +4,8 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
 const TableServer = require('azurite/dist/src/table/TableServer').default;
 const TableConfiguration = require('azurite/dist/src/table/TableConfiguration').default;
+const BlobServer = require('azurite/dist/src/blob/BlobServer').default;
+const BlobConfiguration = require('azurite/dist/src/blob/BlobConfiguration').default;
 
 const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
@@ -27,5 +29,25 @@ export async function startAzuriteTables(): Promise<Azurite> {
     get requests() { return requests; },
     connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${ACCOUNT_KEY};TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`,
     close: () => server.close(),
+  };
+}
+
+/** Blob and Table services together, as a storage account's connection string names them. */
+export async function startAzurite(): Promise<Azurite> {
+  const tables = await startAzuriteTables();
+  // host, port, keepAlive, metadataDBPath, extentDBPath, persistencePaths, accessLog, accessLogStream,
+  // debugLog, debugLogPath, loose, skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, inMemory
+  const blob = new BlobServer(new BlobConfiguration('127.0.0.1', 0, undefined, undefined, undefined, undefined,
+    false, undefined, false, undefined, false, true, '', '', '', undefined, false, true));
+  await blob.start();
+  const { port } = blob.httpServer.address();
+  let blobRequests = 0;
+  blob.httpServer.on('request', () => { blobRequests++; });
+  return {
+    get requests() { return tables.requests + blobRequests; },
+    connectionString: `${tables.connectionString}BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`,
+    close: async () => {
+      await Promise.all([tables.close(), blob.close()]);
+    },
   };
 }

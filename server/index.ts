@@ -23,7 +23,7 @@ export function startServer(config: SimulatorConfig, port = 8000, hostname = '0.
         port: info.port,
         close: () => new Promise<void>((done) => {
           const http = server as Server;
-          http.close(() => { simulator.close(); done(); });
+          http.close(() => { simulator.close().then(done, done); });
           http.closeIdleConnections();
           // Streams in flight get a few seconds to finish, then go.
           setTimeout(() => http.closeAllConnections(), 5000).unref();

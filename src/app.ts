@@ -8,22 +8,26 @@ import { getPath } from 'hono/utils/url';
 import { findModel, ROUTE_DEFAULT_MODEL, type OperationKind } from './catalogue';
 import type { Deployment, SimulatorConfig } from './config';
 import {
-  AoaiError, deploymentNotFound, internalError, methodNotAllowed, operationNotSupported, rateLimited, resourceNotFound, unauthorized,
+  AoaiError, deploymentNotFound, internalError, methodNotAllowed, notInRecordMode, operationNotSupported, rateLimited, resourceNotFound,
+  unauthorized,
 } from './errors';
 import { createLimiter, type Admission, type DeploymentLimits } from './limits/limiter';
 import { memoryCounterStore, type CounterStore } from './limits/store';
 import { tableCounterStore } from './limits/table-store';
-import { baseHeaders, errorResponse, jsonResponse, responseHeaders } from './http';
+import { baseHeaders, errorResponse, jsonResponse, readBody, responseHeaders, type Headers } from './http';
 import { log } from './log';
 import type { Operation, RequestContext } from './operation';
 import { serveImage } from './operations/images';
-import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, type Method } from './routes';
+import { createRecordReplay, recordedTokens, type RecordReplay } from './record-replay';
+import { uriPath, type Interaction } from './recordings/format';
+import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, SAVE_RECORDINGS_ROUTE, type Method } from './routes';
 
 export interface Simulator {
   /** Synchronous when the answer needs no I/O (hosts write those on their fastest path). */
   fetch(request: Request): Response | Promise<Response>;
   config: SimulatorConfig;
-  close(): void;
+  /** Stops timers and saves recordings not yet saved. */
+  close(): Promise<void>;
 }
 
 // AOAI api-versions: 2024-10-21, 2025-04-01-preview, ...
@@ -50,6 +54,9 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       setTimeout(() => { storeFailing = false; }, 60000).unref();
     },
   });
+
+  let recordReplay: RecordReplay | undefined;
+  const recordings = () => (recordReplay ??= createRecordReplay(config));
 
   const limitsOf = (deployment: Deployment): DeploymentLimits | undefined => {
     const defined = config.deployments.get(deployment.name) === deployment;
@@ -83,6 +90,8 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     const headers = baseHeaders(request, config.region);
     try {
       if (!isAuthorized(request)) throw unauthorized();
+      // A transparent proxy: the real service judges api-version, deployment and limits.
+      if (config.mode === 'record') return recordExchange(request, headers);
       if (!apiVersion || !API_VERSION.test(apiVersion)) throw resourceNotFound();
       const deployment = resolveDeployment(deploymentName, operation.kind);
       headers['x-ms-deployment-name'] = deployment.name;
@@ -92,25 +101,79 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       const limits = limitsOf(deployment);
       const early = limits && limiter.quickReject(deployment.name, limits);
       if (early) return tooManyResponse(operation, apiVersion, early, headers);
-      return admitAndGenerate({ request, config, deployment, apiVersion, headers, now: Date.now() }, operation, limits);
+      return admitAndAnswer({ request, config, deployment, apiVersion, headers, now: Date.now() }, operation, limits);
     } catch (err) {
       return errorResponse(asAoaiError(err), headers);
     }
   }
 
-  async function admitAndGenerate(ctx: RequestContext, operation: Operation, limits: DeploymentLimits | undefined): Promise<Response> {
+  /** Generate mode generates; replay mode answers from the recording (found before any quota is used). */
+  async function admitAndAnswer(ctx: RequestContext, operation: Operation, limits: DeploymentLimits | undefined): Promise<Response> {
+    const startedAt = ctx.now;
     try {
-      const parsed = await operation.parse(ctx);
+      let recorded: Interaction | undefined;
+      if (config.mode === 'replay') {
+        ctx.body = await readBody(ctx.request, config.maxRequestBodyBytes);
+        recorded = await recordings().findOrFail(ctx.request, uriPath(ctx.request.url), ctx.body);
+      }
+      let parsed: unknown;
+      let parsedOk = true;
+      try {
+        parsed = await operation.parse(ctx);
+      } catch (err) {
+        // Real AOAI accepted the recorded request; a check of ours must not refuse its replay.
+        if (!recorded || !(err instanceof AoaiError)) throw err;
+        parsedOk = false;
+      }
       if (limits) {
-        const dimensions = limiter.dimensions(limits, operation.cost(parsed, ctx));
+        const cost = parsedOk ? operation.cost(parsed, ctx) : recordedTokens(recorded!);
+        const dimensions = limiter.dimensions(limits, cost);
         const admission = await limiter.admit(ctx.deployment.name, dimensions);
         if (!admission.admitted) return tooManyResponse(operation, ctx.apiVersion, admission, ctx.headers);
         Object.assign(ctx.headers, admission.headers);
         ctx.now = admission.now;
       }
+      if (recorded) return await recordings().respond(recorded, ctx.headers, startedAt);
       return await operation.generate(parsed, ctx);
     } catch (err) {
       return errorResponse(asAoaiError(err), ctx.headers);
+    }
+  }
+
+  async function recordExchange(request: Request, headers: Headers): Promise<Response> {
+    const startedAt = Date.now();
+    try {
+      const body = await readBody(request, config.maxRequestBodyBytes);
+      return await recordings().record(request, uriPath(request.url), body, headers, startedAt);
+    } catch (err) {
+      return errorResponse(asAoaiError(err), headers);
+    }
+  }
+
+  /** Record and replay serve every /openai/ route, not only the ones generate mode knows. */
+  async function otherOpenAiRoute(request: Request): Promise<Response> {
+    const headers = baseHeaders(request, config.region);
+    const startedAt = Date.now();
+    try {
+      if (!isAuthorized(request)) throw unauthorized();
+      if (config.mode === 'record') return await recordExchange(request, headers);
+      const body = await readBody(request, config.maxRequestBodyBytes);
+      const recorded = await recordings().findOrFail(request, uriPath(request.url), body);
+      return await recordings().respond(recorded, headers, startedAt);
+    } catch (err) {
+      return errorResponse(asAoaiError(err), headers);
+    }
+  }
+
+  async function saveRecordings(request: Request): Promise<Response> {
+    const headers = baseHeaders(request, config.region);
+    try {
+      if (!isAuthorized(request)) throw unauthorized();
+      if (config.mode !== 'record') throw notInRecordMode(config.mode);
+      const saved = await recordings().save();
+      return jsonResponse(200, { message: '📼 Recordings saved', ...saved, store: recordings().storeName }, headers);
+    } catch (err) {
+      return errorResponse(asAoaiError(err), headers);
     }
   }
 
@@ -125,6 +188,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     jsonResponse(200, { message: '👋 aoai-api-simulator is running' }, baseHeaders(c.req.raw, config.region)));
   app.get(IMAGE_FILE_ROUTE.path, (c) =>
     serveImage(c.req.param('size') ?? '', c.req.param('file') ?? '', baseHeaders(c.req.raw, config.region)));
+  app.post(SAVE_RECORDINGS_ROUTE.path, (c) => saveRecordings(c.req.raw));
   for (const route of OPERATION_ROUTES) {
     app.on(route.methods, route.path, (c) =>
       runOperation(c.req.raw, c.req.param('deployment')!, c.req.query('api-version'), route.operation!));
@@ -133,10 +197,20 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     const others = ['GET', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].filter((m) => !route.methods.includes(m as Method));
     app.on(others, route.path, () => { throw methodNotAllowed(); });
   }
-  app.notFound((c) => errorResponse(resourceNotFound(), baseHeaders(c.req.raw, config.region)));
+  app.notFound((c) => {
+    if (config.mode !== 'generate' && uriPath(c.req.url).startsWith('/openai/')) return otherOpenAiRoute(c.req.raw);
+    return errorResponse(resourceNotFound(), baseHeaders(c.req.raw, config.region));
+  });
   app.onError((err, c) => errorResponse(asAoaiError(err), baseHeaders(c.req.raw, config.region)));
 
-  return { fetch: (request) => app.fetch(request), config, close: () => limiter.stop() };
+  return {
+    fetch: (request) => app.fetch(request),
+    config,
+    async close() {
+      limiter.stop();
+      await recordReplay?.close();
+    },
+  };
 }
 
 function asAoaiError(err: unknown): AoaiError {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findModel, modelNames, type ModelInfo } from './catalogue';
+import { BackendConfigError, parseBackends, type BackendConfig } from './forward/backends';
 import { randomId } from './random';
 
 export type SimulatorMode = 'generate' | 'record' | 'replay';
@@ -31,6 +32,30 @@ export interface SimulatorConfig {
   rateLimits: RateLimitConfig;
   /** Table/Blob storage (AZURE_STORAGE_CONNECTION_STRING, or AzureWebJobsStorage under Functions). */
   storageConnectionString?: string;
+  recording: RecordingConfig;
+  forward: ForwardConfig;
+}
+
+export interface RecordingConfig {
+  /** Folder used when no storage connection string is set. */
+  dir: string;
+  /** Blob container used when one is. */
+  container: string;
+  autosave: boolean;
+  /** How stale the known list of recording files may get before it is re-read. */
+  refreshSeconds: number;
+  /** Scales recorded waits on replay: 1 as recorded, 0 none. */
+  timeFactor: number;
+  /** 'exact': body bytes (the Python simulator's match); 'json': canonical JSON as a fallback. */
+  match: 'exact' | 'json';
+  ignoreFields: string[];
+  /** Record mode answers a request it already has a recording for from that recording. */
+  replayInRecordMode: boolean;
+}
+
+export interface ForwardConfig {
+  backends: BackendConfig[];
+  timeoutMs: number;
 }
 
 export type CostModel = 'aoai' | 'python';
@@ -60,13 +85,18 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env): SimulatorConfig {
-  const mode = (env.SIMULATOR_MODE?.trim() || 'generate').toLowerCase();
-  if (mode !== 'generate') {
-    if (mode === 'record' || mode === 'replay') {
-      throw new ConfigError(`SIMULATOR_MODE=${mode} is not available yet in this version; only 'generate' is.`);
-    }
-    throw new ConfigError(`SIMULATOR_MODE must be one of generate, record, replay; got '${env.SIMULATOR_MODE}'.`);
+  const mode = parseChoice(env, 'SIMULATOR_MODE', ['generate', 'record', 'replay'] as const, 'generate');
+  let backends: BackendConfig[];
+  try {
+    backends = parseBackends(env.AZURE_OPENAI_ENDPOINT, env.AZURE_OPENAI_KEY);
+  } catch (err) {
+    if (err instanceof BackendConfigError) throw new ConfigError(err.message);
+    throw err;
   }
+  if (mode === 'record' && !backends.length) {
+    throw new ConfigError('SIMULATOR_MODE=record forwards to real Azure OpenAI: set AZURE_OPENAI_ENDPOINT (and AZURE_OPENAI_KEY, or give the app an Entra ID identity).');
+  }
+  const ignoreFields = (env.RECORDING_IGNORE_FIELDS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const configuredKey = env.SIMULATOR_API_KEY?.trim();
   return {
     mode,
@@ -93,7 +123,31 @@ export function loadConfig(env: Env = process.env): SimulatorConfig {
       },
     },
     storageConnectionString: env.AZURE_STORAGE_CONNECTION_STRING?.trim() || env.AzureWebJobsStorage?.trim() || undefined,
+    recording: {
+      dir: resolve(env.RECORDING_DIR?.trim() || '.recording'),
+      container: parseContainerName(env.RECORDING_CONTAINER),
+      // RECORDING_AUTO_SAVE: the name the Python simulator's own infra templates set (it never read it).
+      autosave: parseBool(env, env.RECORDING_AUTOSAVE?.trim() ? 'RECORDING_AUTOSAVE' : 'RECORDING_AUTO_SAVE', true),
+      refreshSeconds: parseNumber(env, 'RECORDING_REFRESH_SECONDS', 5, 0),
+      timeFactor: parseNumber(env, 'RECORDING_TIME_FACTOR', 1, 0),
+      match: ignoreFields.length ? 'json' : parseChoice(env, 'RECORDING_MATCH', ['exact', 'json'] as const, 'exact'),
+      ignoreFields,
+      replayInRecordMode: parseBool(env, 'RECORDING_REPLAY_IN_RECORD_MODE', true),
+    },
+    forward: {
+      backends,
+      timeoutMs: parseNumber(env, 'FORWARD_TIMEOUT_SECONDS', 120, 0.001) * 1000,
+    },
   };
+}
+
+function parseContainerName(raw: string | undefined): string {
+  const name = raw?.trim() || 'recordings';
+  // Blob Storage's rule; a bad name would otherwise surface as a 400 on the first request.
+  if (!/^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/.test(name)) {
+    throw new ConfigError(`RECORDING_CONTAINER must be 3-63 lowercase letters, digits and single hyphens; got '${name}'.`);
+  }
+  return name;
 }
 
 function parseChoice<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {

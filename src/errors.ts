@@ -108,3 +108,29 @@ export function describeType(value: unknown): string {
   if (typeof value === 'boolean') return 'a boolean';
   return `a ${typeof value}`;
 }
+
+// Record and replay.
+
+export const recordingNotFound = (method: string, path: string, hash: string, file: string) =>
+  gateway(404, 'RecordingNotFound',
+    `No recording matches ${method} ${path} (request hash ${hash}) in ${file}. Record it first (SIMULATOR_MODE=record), ` +
+    'or check that the request body is byte for byte the recorded one (RECORDING_MATCH=json relaxes this).');
+
+export const recordingStoreUnavailable = (message: string) =>
+  new AoaiError(503, { error: { code: 'RecordingStoreUnavailable', message } }, { 'retry-after': '5' });
+
+export const notInRecordMode = (mode: string) =>
+  gateway(400, 'NotInRecordMode', `Not saving recordings: the simulator is in ${mode} mode, not record mode.`);
+
+export const badGateway = (message: string) => gateway(502, 'BadGateway', message);
+
+export const gatewayTimeout = (message: string) => gateway(504, 'GatewayTimeout', message);
+
+/** Every upstream backend is cooling down after a 429 or 5xx: the earliest is back in `seconds`. */
+export const backendsCoolingDown = (seconds: number, ms: number) =>
+  new AoaiError(429, {
+    error: {
+      code: '429',
+      message: `Every Azure OpenAI backend is cooling down after answering 429 or 5xx. Please retry after ${seconds} seconds.`,
+    },
+  }, { 'retry-after': String(seconds), 'retry-after-ms': String(ms) });

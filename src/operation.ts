@@ -5,7 +5,8 @@
 
 import type { OperationKind } from './catalogue';
 import type { Deployment, SimulatorConfig } from './config';
-import type { Headers } from './http';
+import type { AoaiError } from './errors';
+import { readBody, type Headers } from './http';
 
 export interface RequestContext {
   request: Request;
@@ -16,6 +17,13 @@ export interface RequestContext {
   headers: Headers;
   /** When the request was admitted (epoch ms): responses' `created` comes from it. */
   now: number;
+  /** The body, when the pipeline has already read it (replay mode hashes it first). */
+  body?: Uint8Array;
+}
+
+/** The request body, read once: operations call this rather than reading the request. */
+export function requestBody(ctx: RequestContext, limit: number, tooLarge?: (size: number) => AoaiError): Promise<Uint8Array> {
+  return ctx.body ? Promise.resolve(ctx.body) : readBody(ctx.request, limit, tooLarge);
 }
 
 export interface Operation<Req = unknown> {

@@ -47,9 +47,14 @@ export const IMAGE_FILE_ROUTE: RouteDefinition = {
   name: 'generatedImages', methods: ['GET'], path: '/++/images/:size/:file', functionsRoute: '++/images/{size}/{file}',
 };
 
+/** Record mode with RECORDING_AUTOSAVE off: writes what was recorded (simulator key required). */
+export const SAVE_RECORDINGS_ROUTE: RouteDefinition = {
+  name: 'saveRecordings', methods: ['POST'], path: '/++/save-recordings', functionsRoute: '++/save-recordings',
+};
+
 /** Functions only: everything else reaches the core, which answers with AOAI's 404/405 bodies. */
 export const FALLBACK_ROUTE: RouteDefinition = {
   name: 'fallback', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], path: '/*', functionsRoute: '{*path}',
 };
 
-export const ALL_ROUTES: readonly RouteDefinition[] = [HEALTH_ROUTE, ...OPERATION_ROUTES, IMAGE_FILE_ROUTE, FALLBACK_ROUTE];
+export const ALL_ROUTES: readonly RouteDefinition[] = [HEALTH_ROUTE, ...OPERATION_ROUTES, IMAGE_FILE_ROUTE, SAVE_RECORDINGS_ROUTE, FALLBACK_ROUTE];

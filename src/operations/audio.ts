@@ -1,8 +1,8 @@
 // POST /openai/deployments/{deployment}/audio/transcriptions and .../audio/translations (Whisper)
 
 import { audioContentTooLarge, invalidRequest, missingParameter } from '../errors';
-import { jsonResponse, readBody, textResponse } from '../http';
-import type { Operation, RequestContext } from '../operation';
+import { jsonResponse, textResponse } from '../http';
+import { requestBody, type Operation, type RequestContext } from '../operation';
 import { seededRng } from '../random';
 import { generatePieces } from '../text';
 import { optEnum, optNumber, optString, type Json } from '../validate';
@@ -33,7 +33,7 @@ async function parseAudio(ctx: RequestContext): Promise<AudioRequest> {
   if (!contentType.toLowerCase().startsWith('multipart/form-data')) {
     throw invalidRequest(`Invalid Content-Type header (${contentType || 'none'}), expected multipart/form-data.`, null, 'invalid_content_type');
   }
-  const bytes = await readBody(ctx.request, MAX_AUDIO_BYTES + MAX_FORM_OVERHEAD, (size) => audioContentTooLarge(MAX_AUDIO_BYTES, size));
+  const bytes = await requestBody(ctx, MAX_AUDIO_BYTES + MAX_FORM_OVERHEAD, (size) => audioContentTooLarge(MAX_AUDIO_BYTES, size));
   let form: FormData;
   try {
     form = await new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': contentType } }).formData();

@@ -1,9 +1,9 @@
 // POST /openai/deployments/{deployment}/chat/completions
 
 import { invalidRequest, invalidType, invalidValue, missingParameter, unsupportedParameter, unsupportedValue } from '../errors';
-import { decodeUtf8, jsonResponse, readBody, sseResponse } from '../http';
+import { decodeUtf8, jsonResponse, sseResponse } from '../http';
 import { generateFromSchema } from '../json-schema';
-import type { Operation, RequestContext } from '../operation';
+import { requestBody, type Operation, type RequestContext } from '../operation';
 import { mathRng, randomId, seededRng, type Rng } from '../random';
 import { countChatPromptTokens, countTokens } from '../tokens';
 import { isObject, optBool, optEnum, optInt, optNumber, optObject, optStop, parseJsonObject, type Json } from '../validate';
@@ -46,7 +46,7 @@ const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] a
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 export async function parseChatCompletion(ctx: RequestContext): Promise<ChatCompletionRequest> {
-  const body = parseJsonObject(decodeUtf8(await readBody(ctx.request, ctx.config.maxRequestBodyBytes)));
+  const body = parseJsonObject(decodeUtf8(await requestBody(ctx, ctx.config.maxRequestBodyBytes)));
   const model = ctx.deployment.model;
   const messages = readMessages(body);
 

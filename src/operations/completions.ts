@@ -1,8 +1,8 @@
 // POST /openai/deployments/{deployment}/completions (legacy text completions)
 
 import { invalidType, invalidValue, missingParameter } from '../errors';
-import { decodeUtf8, jsonResponse, readBody, sseResponse } from '../http';
-import type { Operation, RequestContext } from '../operation';
+import { decodeUtf8, jsonResponse, sseResponse } from '../http';
+import { requestBody, type Operation, type RequestContext } from '../operation';
 import { mathRng, randomId, seededRng, type Rng } from '../random';
 import { countTokens } from '../tokens';
 import { optBool, optInt, optNumber, optObject, optStop, parseJsonObject, type Json } from '../validate';
@@ -26,7 +26,7 @@ export interface CompletionRequest {
 }
 
 export async function parseCompletion(ctx: RequestContext): Promise<CompletionRequest> {
-  const body = parseJsonObject(decodeUtf8(await readBody(ctx.request, ctx.config.maxRequestBodyBytes)));
+  const body = parseJsonObject(decodeUtf8(await requestBody(ctx, ctx.config.maxRequestBodyBytes)));
   const model = ctx.deployment.model;
   const prompts = readPrompts(body, model.encoding);
   const maxTokens = optInt(body, 'max_tokens', 1) ?? DEFAULT_MAX_TOKENS;

@@ -1,8 +1,8 @@
 // POST /openai/deployments/{deployment}/embeddings
 
 import { invalidRequest, invalidType, invalidValue, missingParameter } from '../errors';
-import { decodeUtf8, jsonResponse, readBody } from '../http';
-import type { Operation, RequestContext } from '../operation';
+import { decodeUtf8, jsonResponse } from '../http';
+import { requestBody, type Operation, type RequestContext } from '../operation';
 import { seededRng } from '../random';
 import { countTokens } from '../tokens';
 import { optEnum, optInt, parseJsonObject } from '../validate';
@@ -18,7 +18,7 @@ export interface EmbeddingRequest {
 }
 
 export async function parseEmbedding(ctx: RequestContext): Promise<EmbeddingRequest> {
-  const body = parseJsonObject(decodeUtf8(await readBody(ctx.request, ctx.config.maxRequestBodyBytes)));
+  const body = parseJsonObject(decodeUtf8(await requestBody(ctx, ctx.config.maxRequestBodyBytes)));
   const { model } = ctx.deployment;
   const inputs = readInputs(body.input, model.encoding);
   const limit = model.maxInputTokens ?? 8191;

@@ -3,8 +3,8 @@
 // it (no shared storage needed under scale-out).
 
 import { invalidValue, missingParameter, resourceNotFound } from '../errors';
-import { decodeUtf8, readBody, jsonResponse, responseHeaders, type Headers } from '../http';
-import type { Operation, RequestContext } from '../operation';
+import { decodeUtf8, jsonResponse, responseHeaders, type Headers } from '../http';
+import { requestBody, type Operation, type RequestContext } from '../operation';
 import { randomId } from '../random';
 import { gradientPng } from '../png';
 import { optEnum, optInt, optString, parseJsonObject } from '../validate';
@@ -27,7 +27,7 @@ export interface ImageRequest {
 }
 
 async function parseImage(ctx: RequestContext): Promise<ImageRequest> {
-  const body = parseJsonObject(decodeUtf8(await readBody(ctx.request, ctx.config.maxRequestBodyBytes)));
+  const body = parseJsonObject(decodeUtf8(await requestBody(ctx, ctx.config.maxRequestBodyBytes)));
   const modelName = ctx.deployment.model.name;
   const prompt = optString(body, 'prompt');
   if (!prompt) throw missingParameter('prompt');
