@@ -114,12 +114,37 @@ describe('handlers answer as the standalone server does', () => {
       ['health', 'GET', '/'],
       ['generatedImages', 'GET', '/++/images/64x32/abc.png'],
       ['fallback', 'GET', '/openai/models?api-version=2024-10-21'],
+      ['saveRecordings', 'POST', '/++/save-recordings'],
     ];
     for (const [name, method, path] of pairs) {
       const fromFunctions = await viaFunctions(name, method, path, { 'api-key': KEY }, method === 'POST' ? json({}) : undefined);
       const fromServer = await fetch(sim.url + path, { method, headers: { 'api-key': KEY }, body: method === 'POST' ? JSON.stringify({}) : undefined });
       expect(fromFunctions.status).toBe(fromServer.status);
       expect(Buffer.from(await fromFunctions.arrayBuffer())).toEqual(Buffer.from(await fromServer.arrayBuffer()));
+    }
+  });
+});
+
+describe('replay mode through the Functions handlers', () => {
+  it('serves a recording, paced stream included', async () => {
+    // A fresh load of the app, configured as a replaying Functions instance would be.
+    vi.resetModules();
+    process.env.SIMULATOR_MODE = 'replay';
+    process.env.RECORDING_DIR = 'tests/fixtures/python-recordings';
+    try {
+      await import('../functions/index');
+      const path = `/openai/deployments/gpt-35-turbo/chat/completions?api-version=${API_VERSION}`;
+      const body = '{"messages": [{"role": "user", "content": "Count to three"}], "model": "gpt-35-turbo", "stream": true}';
+      const res = await viaFunctions('chatCompletions', 'POST', path, { 'api-key': KEY, 'content-type': 'application/json' }, new TextEncoder().encode(body));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(await res.text()).toContain('"content": ", three."');
+      const miss = await viaFunctions('chatCompletions', 'POST', path, { 'api-key': KEY, 'content-type': 'application/json' }, json({}));
+      expect(miss.status).toBe(404);
+      expect((await miss.json()).error.code).toBe('RecordingNotFound');
+    } finally {
+      delete process.env.SIMULATOR_MODE;
+      delete process.env.RECORDING_DIR;
     }
   });
 });

@@ -349,3 +349,43 @@ describe('replay applies rate limits and optional JSON matching', () => {
     }
   });
 });
+
+describe('record mode without a key', () => {
+  it('authenticates upstream with an Entra ID token from the app\'s managed identity', async () => {
+    // App Service / Functions hand an app its identity through IDENTITY_ENDPOINT + IDENTITY_HEADER.
+    const { createServer } = await import('node:http');
+    const identityRequests: string[] = [];
+    const identity = createServer((req, res) => {
+      identityRequests.push(`${req.url} ${req.headers['x-identity-header']}`);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({
+        access_token: 'entra-token-1', token_type: 'Bearer', resource: 'https://cognitiveservices.azure.com',
+        expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+      }));
+    });
+    await new Promise<void>((resolve) => identity.listen(0, '127.0.0.1', resolve));
+    const saved = { endpoint: process.env.IDENTITY_ENDPOINT, header: process.env.IDENTITY_HEADER };
+    process.env.IDENTITY_ENDPOINT = `http://127.0.0.1:${(identity.address() as { port: number }).port}/msi/token`;
+    process.env.IDENTITY_HEADER = 'identity-secret';
+    const upstream = await startUpstream();
+    const sim = await startSimulator({ SIMULATOR_MODE: 'record', RECORDING_DIR: tempDir(), AZURE_OPENAI_ENDPOINT: upstream.url });
+    try {
+      for (const q of ['one', 'two']) {
+        expect((await post(sim.url, chatPath('gpt-4o'), { messages: [{ role: 'user', content: q }] })).status).toBe(200);
+      }
+      expect(upstream.received.map((r) => r.headers.authorization)).toEqual(['Bearer entra-token-1', 'Bearer entra-token-1']);
+      expect(upstream.received.every((r) => r.headers['api-key'] === undefined)).toBe(true);
+      // One token, reused until it nears expiry; asked for the Cognitive Services audience.
+      expect(identityRequests).toHaveLength(1);
+      expect(identityRequests[0]).toMatch(/resource=https%3A%2F%2Fcognitiveservices\.azure\.com identity-secret$/);
+    } finally {
+      await sim.close();
+      await upstream.close();
+      identity.close();
+      for (const [name, value] of [['IDENTITY_ENDPOINT', saved.endpoint], ['IDENTITY_HEADER', saved.header]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+});

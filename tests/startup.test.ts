@@ -60,12 +60,23 @@ describe('startup', () => {
     expect(run.stderr).toMatch(/Configuration error: deployment 'd1' in .*: unknown model 'gpt-99'\. Known models: .*gpt-4o/);
   });
 
-  it('fails clearly on a malformed file, a bad flag, or a mode not built yet', async () => {
+  it('fails clearly on a malformed file, a bad flag, or record/replay settings that cannot work', async () => {
     const bad = await runServer({ SIMULATOR_API_KEY: 'k', OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentFile('{nope') });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('is not valid JSON');
     expect(() => loadConfig({ ALLOW_UNDEFINED_OPENAI_DEPLOYMENTS: 'maybe' })).toThrow(ConfigError);
-    expect(() => loadConfig({ SIMULATOR_MODE: 'replay' })).toThrow(/not available yet/);
+    expect(() => loadConfig({ SIMULATOR_MODE: 'playback' })).toThrow(/SIMULATOR_MODE must be one of generate, record, replay/);
+    expect(() => loadConfig({ SIMULATOR_MODE: 'record' })).toThrow(/set AZURE_OPENAI_ENDPOINT/);
+    expect(() => loadConfig({ SIMULATOR_MODE: 'record', AZURE_OPENAI_ENDPOINT: 'a.openai.azure.com' })).toThrow(/is not a URL/);
+    expect(() => loadConfig({ AZURE_OPENAI_ENDPOINT: 'https://a, https://b', AZURE_OPENAI_KEY: '1,2,3' })).toThrow(/one per endpoint/);
+    expect(() => loadConfig({ AZURE_OPENAI_ENDPOINT: 'https://a;weight=0' })).toThrow(/weight/);
+    expect(() => loadConfig({ RECORDING_CONTAINER: 'Bad_Name' })).toThrow(/RECORDING_CONTAINER/);
+    const ok = loadConfig({ AZURE_OPENAI_ENDPOINT: 'https://a.example/;weight=2, https://b.example;key=kb', AZURE_OPENAI_KEY: 'ka,x' });
+    expect(ok.forward.backends).toEqual([
+      { url: 'https://a.example', weight: 2, key: 'ka' },
+      { url: 'https://b.example', weight: 1, key: 'kb' },
+    ]);
+    expect(loadConfig({ RECORDING_AUTO_SAVE: 'false' }).recording.autosave).toBe(false);
     expect(() => loadConfig({ OPENAI_DEPLOYMENT_CONFIG_PATH: '/does/not/exist.json' })).toThrow(/cannot read/);
     expect(() => loadConfig({ OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentFile('{"d":{"model":"gpt-4o","tokensPerMinute":-5}}') })).toThrow(/non-negative integer/);
   });
