@@ -36,6 +36,11 @@ export async function handle(request: HttpRequest, context: InvocationContext): 
   return { status: response.status, headers: Object.fromEntries(response.headers), body: response.body ?? undefined };
 }
 
+// Graceful shutdown (scale-in, redeploy): recordings not yet written are saved.
+app.hook.appTerminate(async () => {
+  await simulator?.close();
+});
+
 for (const route of ALL_ROUTES) {
   app.http(route.name, { methods: route.methods, route: route.functionsRoute, authLevel: 'anonymous', handler: handle });
 }

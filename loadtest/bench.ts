@@ -2,7 +2,8 @@
 // side in one run under the same load generator (autocannon), printed as ratios. Servers run in
 // child processes, the load generator here.
 //
-// 1. Throughput: chat (non-streaming, streaming), embeddings, and the 429 path, as ratios to bare.
+// 1. Throughput: chat (non-streaming, streaming), embeddings, the 429 path, and a replayed
+//    recording (replay mode, no waiting), as ratios to bare.
 // 2. Scale-out: three simulator processes sharing one Table Storage (Azurite, in this process) at
 //    10M TPM with demand above it: requests/s, storage operations per admitted request, and
 //    admitted tokens / limit per full minute window.
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startAzuriteTables } from './azurite';
 import { startProcess, startSimulatorProcess } from './processes';
+import { bodyHash, serialiseRecordingFile } from '../src/recordings/format';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -35,7 +37,7 @@ const server = require('node:http').createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
 `;
 
-interface Scenario { name: string; path: string; body?: unknown; expect?: number; target?: number }
+interface Scenario { name: string; path: string; body?: unknown; expect?: number; target?: number; replay?: boolean }
 
 const request = (url: string, s: Scenario, connections = CONNECTIONS) => ({
   url: url + s.path,
@@ -65,7 +67,25 @@ const SCENARIOS: Scenario[] = [
   { name: 'chat, streaming (20 tokens)', path: chatPath('gpt-4o'), body: { messages, max_tokens: 20, stream: true }, target: 0.2 },
   { name: 'embeddings (ada-002, base64)', path: `/openai/deployments/text-embedding-ada-002/embeddings${V}`, body: { input: 'The quick brown fox', encoding_format: 'base64' } },
   { name: '429 path (limit spent)', path: chatPath('throttled'), body: { messages, max_tokens: 20 }, expect: 429, target: 0.6 },
+  { name: 'replay hit (chat, recorded)', path: chatPath('gpt-4o'), body: { messages, max_tokens: 20 }, replay: true },
 ];
+
+/** A recording folder holding the replay scenario's exchange, as record mode would have saved it. */
+function recordingDir(s: Scenario): string {
+  const dir = mkdtempSync(join(tmpdir(), 'aoai-bench-rec-'));
+  const body = JSON.stringify(s.body);
+  const answer = {
+    id: 'chatcmpl-recorded', object: 'chat.completion', created: 1700000000, model: 'gpt-4o-2024-08-06',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello team, a recorded greeting of about twenty tokens for the replay benchmark run.' }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 16, completion_tokens: 20, total_tokens: 36 },
+  };
+  writeFileSync(join(dir, 'openai_deployments_gpt-4o_chat_completions.yaml'), serialiseRecordingFile([{
+    request: { method: 'POST', uri: `http://localhost${s.path}`, headers: { 'content-type': ['application/json'] }, body, body_hash: bodyHash(body, 'application/json') },
+    response: { status: { code: 200 }, headers: { 'content-type': ['application/json'] }, body: { string: JSON.stringify(answer) }, duration_ms: 900 },
+    context_values: {},
+  }]));
+  return dir;
+}
 
 const table = (rows: string[][], widths: number[]) => rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join(' ')).join('\n');
 
@@ -82,6 +102,10 @@ async function throughput(): Promise<boolean> {
     SIMULATOR_API_KEY: KEY,
     OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({ throttled: { model: 'gpt-4o', tokensPerMinute: 1000, requestsPerMinute: 6 } }),
   });
+  const replayScenario = SCENARIOS.find((s) => s.replay)!;
+  const replaySim = await startSimulatorProcess({
+    SIMULATOR_API_KEY: KEY, SIMULATOR_MODE: 'replay', RECORDING_DIR: recordingDir(replayScenario), RECORDING_TIME_FACTOR: '0',
+  });
   try {
     console.log(`Throughput: ${CONNECTIONS} connections, ${SECONDS} s per run after a 2 s warm-up, Node ${process.version}\n`);
     const bareScenario = { name: 'bare', path: '/', body: { messages } };
@@ -91,7 +115,7 @@ async function throughput(): Promise<boolean> {
     const measured: [Scenario, number][] = [];
     for (const s of SCENARIOS) {
       if (s.expect === 429) await fetch(sim.url + s.path, { method: 'POST', headers: { 'api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(s.body) });
-      measured.push([s, await measure(sim.url, s)]);
+      measured.push([s, await measure(s.replay ? replaySim.url : sim.url, s)]);
     }
     const bareAfter = await measure(bareServer.url, bareScenario);
     const bare = (bareBefore + bareAfter) / 2;
@@ -106,7 +130,7 @@ async function throughput(): Promise<boolean> {
     console.log(table(rows, [34, 10, 8, 14]) + '\n');
     return ok;
   } finally {
-    await Promise.all([bareServer.stop(), sim.stop()]);
+    await Promise.all([bareServer.stop(), sim.stop(), replaySim.stop()]);
   }
 }
 
