@@ -77,13 +77,15 @@ export function createRecordReplay(config: SimulatorConfig): RecordReplay {
     },
     respond,
     async record(request, path, body, headers, startedAt) {
-      let key: RequestKey;
+      const key = keyFor(request, path, body);
       if (settings.replayInRecordMode) {
-        const found = await find(request, path, body);
-        if (found.interaction) return respond(found.interaction, headers, startedAt);
-        key = found.key;
-      } else {
-        key = keyFor(request, path, body);
+        try {
+          const recorded = await library.find(key);
+          if (recorded) return respond(recorded, headers, startedAt);
+        } catch (err) {
+          // The store is down: the upstream can still answer, and the save retries later.
+          if (!(err instanceof RecordingStoreUnavailable)) throw err;
+        }
       }
       const url = new URL(request.url);
       const { response, captured } = await forward().forward({

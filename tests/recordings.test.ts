@@ -127,6 +127,38 @@ describe('files written by the Python simulator', () => {
     }
   });
 
+  it('hand-edited files: unquoted JSON bodies work, broken entries are skipped, odd fields never give a 500', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aoai-edit-'));
+    writeFileSync(join(dir, 'openai_deployments_edited_chat_completions.yaml'), [
+      'interactions:',
+      '  - request: { method: POST, uri: /openai/deployments/edited/chat/completions, body: {"messages": [{"role": "user", "content": "a"}]} }',
+      '    response:',
+      '      status: { code: 200 }',
+      '      headers: { content-type: [application/json], "bad header": [x], x-custom: [kept] }',
+      '      body: { string: {"choices": [{"message": {"content": "unquoted"}}]} }',
+      '      duration_ms: soon',
+      '      event_offsets_ms: nonsense',
+      '  - request: { method: POST, uri: /openai/deployments/edited/chat/completions, body: "{\\"b\\": 1}" }',
+      '    response: { status: { code: 999 }, body: { string: nope } }',
+      '  - request: { method: POST, uri: /openai/deployments/edited/chat/completions }',
+      '    response: { status: { code: 200 } }',
+      '  - not an interaction',
+      '',
+    ].join('\n'));
+    const sim = await startSimulator({ SIMULATOR_MODE: 'replay', RECORDING_DIR: dir });
+    try {
+      const res = await post(sim.url, chatPath('edited'), '{"messages":[{"role":"user","content":"a"}]}');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-custom')).toBe('kept');
+      expect(await res.json()).toEqual({ choices: [{ message: { content: 'unquoted' } }] });
+      const skipped = await post(sim.url, chatPath('edited'), '{"b": 1}');
+      expect(skipped.status).toBe(404);
+      expect((await skipped.json()).error.code).toBe('RecordingNotFound');
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('a file that cannot be parsed is reported and never overwritten by recording', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aoai-bad-'));
     const broken = 'interactions:\n  - request: [unclosed\n';
@@ -176,6 +208,29 @@ describe('recordings in Blob Storage', () => {
       await sim.close();
     }
   });
+
+  it('a store that cannot be reached: replay answers 503, record still forwards', async () => {
+    const closedStore = azurite.connectionString.replace(/BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/, 'BlobEndpoint=http://127.0.0.1:9');
+    const replay = await startSimulator({ SIMULATOR_MODE: 'replay', AZURE_STORAGE_CONNECTION_STRING: closedStore });
+    try {
+      const res = await post(replay.url, chatPath('gpt-4o'), { messages: [{ role: 'user', content: 'x' }] });
+      expect(res.status).toBe(503);
+      expect((await res.json()).error.code).toBe('RecordingStoreUnavailable');
+    } finally {
+      await replay.close();
+    }
+    const upstream = await startUpstream();
+    const record = await startSimulator({
+      SIMULATOR_MODE: 'record', AZURE_OPENAI_ENDPOINT: upstream.url, AZURE_OPENAI_KEY: 'k', AZURE_STORAGE_CONNECTION_STRING: closedStore,
+    });
+    try {
+      const res = await post(record.url, chatPath('gpt-4o'), { messages: [{ role: 'user', content: 'x' }] });
+      expect(res.status).toBe(200);
+    } finally {
+      await record.close();
+      await upstream.close();
+    }
+  }, 30_000);
 
   it('two instances recording into one container concurrently keep every interaction', async () => {
     const container = newContainer();

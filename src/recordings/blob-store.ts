@@ -6,7 +6,11 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { RecordingStore } from './store';
 
 export function blobRecordingStore(connectionString: string, containerName: string): RecordingStore {
-  const container: ContainerClient = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName);
+  // Few, short retries: a request waiting on the store should fail in seconds, not minutes
+  // (the SDK's default backs off for up to two minutes).
+  const container: ContainerClient = BlobServiceClient.fromConnectionString(connectionString, {
+    retryOptions: { maxTries: 3, retryDelayInMs: 100, maxRetryDelayInMs: 1000, tryTimeoutInMs: 15_000 },
+  }).getContainerClient(containerName);
   let created: Promise<unknown> | undefined;
   const ensureContainer = () => {
     created ??= container.createIfNotExists().catch((err) => {

@@ -59,8 +59,7 @@ const STATIC_BOUNDARY = Buffer.from('--AOAI-API-SIMULATOR-BOUNDARY');
  * boundary per request). Same bytes as the Python simulator's `hash_body`.
  */
 export function bodyHash(body: Body | undefined, contentType: string | undefined): string {
-  let bytes: Buffer = body === null || body === undefined ? Buffer.alloc(0)
-    : typeof body === 'string' ? Buffer.from(utf8.encode(body)) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  let bytes = bodyBytes(body);
   const boundary = contentType?.startsWith('multipart/form-data') ? multipartBoundary(contentType) : undefined;
   if (boundary) {
     const marker = Buffer.from('--' + boundary);
@@ -68,6 +67,17 @@ export function bodyHash(body: Body | undefined, contentType: string | undefined
     bytes = replaceAll(bytes, Buffer.concat([Buffer.from('\n'), marker]), Buffer.concat([Buffer.from('\n'), STATIC_BOUNDARY]));
   }
   return md5(bytes);
+}
+
+/**
+ * A recorded body as bytes. A hand-edited body that YAML read as a mapping or list (JSON written
+ * without quotes) counts as its JSON text.
+ */
+export function bodyBytes(body: unknown): Buffer {
+  if (body === null || body === undefined) return Buffer.alloc(0);
+  if (typeof body === 'string') return Buffer.from(utf8.encode(body));
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return Buffer.from(utf8.encode(JSON.stringify(body)));
 }
 
 function multipartBoundary(contentType: string): string | undefined {
@@ -100,7 +110,7 @@ export function jsonRequestKey(method: string, path: string, body: Body | undefi
   if (body === null || body === undefined) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
+    parsed = JSON.parse(bodyBytes(body).toString('utf8'));
   } catch {
     return undefined;
   }
@@ -151,8 +161,12 @@ export function interactionHash(interaction: unknown): string {
     throw new RecordingFormatError('an interaction needs request.method and request.uri');
   }
   const response = (interaction as Interaction).response;
-  if (!response || typeof response.status?.code !== 'number') {
-    throw new RecordingFormatError(`the interaction for ${request.method} ${request.uri} needs response.status.code`);
+  const code = response?.status?.code;
+  if (!Number.isInteger(code) || code < 200 || code > 599) {
+    throw new RecordingFormatError(`the interaction for ${request.method} ${request.uri} needs response.status.code from 200 to 599`);
+  }
+  if (response.headers !== undefined && response.headers !== null && (typeof response.headers !== 'object' || Array.isArray(response.headers))) {
+    throw new RecordingFormatError(`the interaction for ${request.method} ${request.uri} has response.headers that is not a mapping`);
   }
   let hash = request.body_hash;
   if (typeof hash !== 'string' || !hash) {

@@ -4,24 +4,32 @@
 // (0: as fast as possible).
 
 import { responseHeaders, type Headers } from '../http';
-import type { Interaction } from './format';
+import { bodyBytes, type Interaction } from './format';
 
 // Framing that the host recomputes, and ids/dates that belong to this answer, not the recorded one.
 const NOT_REPLAYED = new Set(['content-length', 'transfer-encoding', 'content-encoding', 'connection', 'keep-alive', 'date']);
+// What a Response accepts; a hand-edited header outside it is dropped rather than failing the answer.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[^\r\n\0]*$/;
+const NULL_BODY_STATUS = new Set([204, 205, 304]);
 
 export function replayResponse(interaction: Interaction, headers: Headers, startedAt: number, timeFactor: number): Promise<Response> | Response {
   const recorded = interaction.response;
   const out: Headers = {};
   for (const [name, value] of Object.entries(recorded.headers ?? {})) {
     const lower = name.toLowerCase();
-    if (NOT_REPLAYED.has(lower)) continue;
-    out[lower] = Array.isArray(value) ? String(value[0]) : String(value);
+    const text = Array.isArray(value) ? String(value[0]) : String(value);
+    if (NOT_REPLAYED.has(lower) || !HEADER_NAME.test(lower) || !HEADER_VALUE.test(text)) continue;
+    out[lower] = text;
   }
   // This answer's ids, region and rate-limit headers take precedence over recorded ones.
   const finalHeaders = responseHeaders(out, headers);
-  const body = recorded.body?.string ?? null;
   const status = recorded.status.code;
-  const offsets = recorded.event_offsets_ms;
+  const raw = recorded.body?.string;
+  const body = raw === null || raw === undefined || NULL_BODY_STATUS.has(status) ? null
+    : typeof raw === 'string' ? raw : bodyBytes(raw);
+  const offsets = Array.isArray(recorded.event_offsets_ms) && recorded.event_offsets_ms.every(Number.isFinite)
+    ? recorded.event_offsets_ms : undefined;
   const isStream = (finalHeaders['content-type'] ?? '').startsWith('text/event-stream');
 
   if (isStream && offsets?.length && timeFactor > 0 && body !== null) {
@@ -29,7 +37,8 @@ export function replayResponse(interaction: Interaction, headers: Headers, start
     return new Response(pacedEvents(splitEvents(text), offsets, startedAt, timeFactor), { status, headers: finalHeaders });
   }
   const respond = () => new Response(body as BodyInit | null, { status, headers: finalHeaders });
-  const wait = startedAt + (recorded.duration_ms ?? 0) * timeFactor - Date.now();
+  const duration = Number(recorded.duration_ms);
+  const wait = startedAt + (Number.isFinite(duration) ? duration : 0) * timeFactor - Date.now();
   if (wait <= 0) return respond();
   return new Promise((resolve) => setTimeout(() => resolve(respond()), wait));
 }
