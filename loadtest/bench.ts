@@ -99,7 +99,7 @@ async function throughput(): Promise<boolean> {
   const bareServer = await startProcess(['-e', BARE_SERVER]);
   // 'throttled' has one request per 10 s: after the first, every request is a 429.
   const sim = await startSimulatorProcess({
-    SIMULATOR_API_KEY: KEY,
+    SIMULATOR_API_KEY: KEY, SIMULATOR_LATENCY: 'off',
     OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({ throttled: { model: 'gpt-4o', tokensPerMinute: 1000, requestsPerMinute: 6 } }),
   });
   const replayScenario = SCENARIOS.find((s) => s.replay)!;
@@ -137,7 +137,7 @@ async function throughput(): Promise<boolean> {
 async function scaleOut(): Promise<void> {
   const azurite = await startAzuriteTables();
   const env = {
-    SIMULATOR_API_KEY: KEY,
+    SIMULATOR_API_KEY: KEY, SIMULATOR_LATENCY: 'off',
     AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
     OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({ big: { model: 'gpt-4o', tokensPerMinute: MULTI_TPM, requestsPerMinute: 100_000_000 } }),
   };

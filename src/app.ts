@@ -18,7 +18,9 @@ import { baseHeaders, errorResponse, jsonResponse, readBody, responseHeaders, ty
 import { log } from './log';
 import type { Operation, RequestContext } from './operation';
 import { serveImage } from './operations/images';
+import { globalProfile, slowdownFactor, type LatencyProfile } from './latency';
 import { createRecordReplay, recordedTokens, type RecordReplay } from './record-replay';
+import { answerAfter } from './timing';
 import { uriPath, type Interaction } from './recordings/format';
 import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, SAVE_RECORDINGS_ROUTE, type Method } from './routes';
 
@@ -101,7 +103,8 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       const limits = limitsOf(deployment);
       const early = limits && limiter.quickReject(deployment.name, limits);
       if (early) return tooManyResponse(operation, apiVersion, early, headers);
-      return admitAndAnswer({ request, config, deployment, apiVersion, headers, now: Date.now() }, operation, limits);
+      const now = Date.now();
+      return admitAndAnswer({ request, config, deployment, apiVersion, headers, now, startedAt: now }, operation, limits);
     } catch (err) {
       return errorResponse(asAoaiError(err), headers);
     }
@@ -134,10 +137,39 @@ export function createSimulator(config: SimulatorConfig): Simulator {
         ctx.now = admission.now;
       }
       if (recorded) return await recordings().respond(recorded, ctx.headers, startedAt);
-      return await operation.generate(parsed, ctx);
+      if (!config.latency.enabled) return await operation.generate(parsed, ctx);
+      const profile = startTiming(ctx, operation);
+      const response = await operation.generate(parsed, ctx);
+      return operation.latencyMs ? await answerAfter(ctx, operation.latencyMs(parsed, profile) * ctx.timing!.factor, () => response) : response;
     } catch (err) {
+      ctx.timing?.done();
       return errorResponse(asAoaiError(err), ctx.headers);
     }
+  }
+
+  /** Requests in flight per deployment (this instance), for the PAYG-like slowdown. */
+  const inFlight = new Map<string, number>();
+  function startTiming(ctx: RequestContext, operation: Operation): LatencyProfile {
+    const own = ctx.deployment.latency;
+    const profile: LatencyProfile = Object.assign({}, globalProfile(config.latency, operation.kind,
+      operation.operationId === 'Transcriptions_Create' ? 'transcriptions' : 'translations'), own);
+    profile.slowdown = own?.slowdown ?? config.latency.slowdown;
+    const name = ctx.deployment.name;
+    const count = (inFlight.get(name) ?? 0) + 1;
+    inFlight.set(name, count);
+    let done = false;
+    ctx.timing = {
+      profile,
+      factor: slowdownFactor(profile.slowdown, count),
+      done: () => {
+        if (done) return;
+        done = true;
+        const left = (inFlight.get(name) ?? 1) - 1;
+        if (left > 0) inFlight.set(name, left);
+        else inFlight.delete(name);
+      },
+    };
+    return profile;
   }
 
   async function recordExchange(request: Request, headers: Headers): Promise<Response> {

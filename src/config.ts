@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findModel, modelNames, type ModelInfo } from './catalogue';
 import { BackendConfigError, parseBackends, type BackendConfig } from './forward/backends';
+import { LatencyConfigError, loadLatency, parseDeploymentLatency, type LatencyConfig, type LatencyProfile } from './latency';
 import { randomId } from './random';
 
 export type SimulatorMode = 'generate' | 'record' | 'replay';
@@ -16,6 +17,8 @@ export interface Deployment {
   tokensPerMinute?: number;
   requestsPerMinute?: number;
   embeddingSize?: number;
+  /** Overrides of the global latency for this deployment. */
+  latency?: LatencyProfile;
 }
 
 export interface SimulatorConfig {
@@ -34,6 +37,7 @@ export interface SimulatorConfig {
   storageConnectionString?: string;
   recording: RecordingConfig;
   forward: ForwardConfig;
+  latency: LatencyConfig;
 }
 
 export interface RecordingConfig {
@@ -85,6 +89,15 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env): SimulatorConfig {
+  try {
+    return buildConfig(env);
+  } catch (err) {
+    if (err instanceof LatencyConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+function buildConfig(env: Env): SimulatorConfig {
   const mode = parseChoice(env, 'SIMULATOR_MODE', ['generate', 'record', 'replay'] as const, 'generate');
   let backends: BackendConfig[];
   try {
@@ -138,6 +151,7 @@ export function loadConfig(env: Env = process.env): SimulatorConfig {
       backends,
       timeoutMs: parseNumber(env, 'FORWARD_TIMEOUT_SECONDS', 120, 0.001) * 1000,
     },
+    latency: loadLatency(env),
   };
 }
 
@@ -198,6 +212,7 @@ interface RawDeployment {
   tokensPerMinute?: number | string;
   requestsPerMinute?: number | string;
   embeddingSize?: number | string;
+  latency?: unknown;
 }
 
 function loadDeployments(path: string | undefined): Map<string, Deployment> {
@@ -236,7 +251,7 @@ function buildDeployments(raw: Record<string, RawDeployment>, source: string): M
     const requestsPerMinute = optionalCount(entry.requestsPerMinute, 'requestsPerMinute', where);
     const embeddingSize = optionalCount(entry.embeddingSize, 'embeddingSize', where);
     if (embeddingSize === 0) throw new ConfigError(`${where}: embeddingSize must be at least 1.`);
-    out.set(name, { name, model, tokensPerMinute, requestsPerMinute, embeddingSize });
+    out.set(name, { name, model, tokensPerMinute, requestsPerMinute, embeddingSize, latency: parseDeploymentLatency(entry.latency, where) });
   }
   return out;
 }

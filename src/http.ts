@@ -43,6 +43,9 @@ export function errorResponse(error: AoaiError, headers: Headers): Response {
   return new Response(JSON.stringify(error.body), { status: error.status, headers: responseHeaders(headers, error.headers, { 'content-type': JSON_TYPE }) });
 }
 
+/** Yielded by event iterators before each token step; unpaced writers skip it (src/stream.ts paces by it). */
+export const TOKEN_STEP = '\u0000step';
+
 const utf8 = new TextEncoder();
 const EVENTS_PER_WRITE = 64;
 const SINGLE_WRITE_BYTES = 64 * 1024;
@@ -59,6 +62,7 @@ export function sseResponse(events: Iterator<string>, headers: Headers): Respons
   for (;;) {
     const next = events.next();
     if (next.done) return new Response(prefix + DONE, { status: 200, headers: sseHeaders });
+    if (next.value === TOKEN_STEP) continue;
     prefix += 'data: ' + next.value + '\n\n';
     if (prefix.length >= SINGLE_WRITE_BYTES) break;
   }
@@ -75,6 +79,7 @@ export function sseResponse(events: Iterator<string>, headers: Headers): Respons
           controller.close();
           return;
         }
+        if (next.value === TOKEN_STEP) continue;
         batch += 'data: ' + next.value + '\n\n';
       }
       controller.enqueue(utf8.encode(batch));

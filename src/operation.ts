@@ -7,6 +7,7 @@ import type { OperationKind } from './catalogue';
 import type { Deployment, SimulatorConfig } from './config';
 import type { AoaiError } from './errors';
 import { readBody, type Headers } from './http';
+import type { LatencyProfile } from './latency';
 
 export interface RequestContext {
   request: Request;
@@ -17,8 +18,18 @@ export interface RequestContext {
   headers: Headers;
   /** When the request was admitted (epoch ms): responses' `created` comes from it. */
   now: number;
+  /** When the request arrived (epoch ms): simulated latency counts from here. */
+  startedAt: number;
   /** The body, when the pipeline has already read it (replay mode hashes it first). */
   body?: Uint8Array;
+  /** Simulated latency for this request; absent when latency is off. */
+  timing?: {
+    profile: LatencyProfile;
+    /** Slowdown multiplier from the deployment's load when the request was admitted. */
+    factor: number;
+    /** Called when the answer has been handed over in full (ends the request's in-flight count). */
+    done: () => void;
+  };
 }
 
 /** The request body, read once: operations call this rather than reading the request. */
@@ -37,4 +48,9 @@ export interface Operation<Req = unknown> {
   /** Admission cost in tokens under the configured cost model (0 for requests-only operations). */
   cost(req: Req, ctx: RequestContext): number;
   generate(req: Req, ctx: RequestContext): Response | Promise<Response>;
+  /**
+   * Time the answer takes, for operations not paced by tokens (embeddings, audio, images): the
+   * pipeline holds the response until then. Chat and completions pace themselves.
+   */
+  latencyMs?(req: Req, profile: LatencyProfile): number;
 }

@@ -15,6 +15,7 @@ beforeAll(async () => {
   vi.spyOn(app, 'http').mockImplementation((name: string, options: HttpFunctionOptions) => { registrations.set(name, options); });
   vi.spyOn(app, 'setup').mockImplementation((options: unknown) => { setupCalls.push(options); });
   process.env.SIMULATOR_API_KEY = KEY;
+  process.env.SIMULATOR_LATENCY = 'off';
   await import('../functions/index');
   sim = await startSimulator();
 });

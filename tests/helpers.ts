@@ -14,8 +14,9 @@ export interface TestSimulator {
   close(): Promise<void>;
 }
 
+/** A simulator on loopback; simulated latency is off unless a test turns it on. */
 export async function startSimulator(env: Record<string, string> = {}): Promise<TestSimulator> {
-  const config = loadConfig({ SIMULATOR_API_KEY: KEY, ...env });
+  const config = loadConfig({ SIMULATOR_API_KEY: KEY, SIMULATOR_LATENCY: 'off', ...env });
   return startServer(config, 0, '127.0.0.1');
 }
 

@@ -25,7 +25,7 @@ beforeAll(async () => {
     tok: { model: 'gpt-4o', tokensPerMinute: TOKENS_PER_MINUTE, requestsPerMinute: 600000 },
     req: { model: 'gpt-4o', tokensPerMinute: 100000000, requestsPerMinute: REQUESTS_PER_MINUTE },
   }));
-  const env = { SIMULATOR_API_KEY: KEY, OPENAI_DEPLOYMENT_CONFIG_PATH: file, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, RATE_LIMIT_TABLE: 'multiinstance' };
+  const env = { SIMULATOR_API_KEY: KEY, SIMULATOR_LATENCY: 'off', OPENAI_DEPLOYMENT_CONFIG_PATH: file, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, RATE_LIMIT_TABLE: 'multiinstance' };
   servers = await Promise.all([1, 2, 3].map(() => startSimulatorProcess(env)));
 });
 

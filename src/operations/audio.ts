@@ -2,6 +2,7 @@
 
 import { audioContentTooLarge, invalidRequest, missingParameter } from '../errors';
 import { jsonResponse, textResponse } from '../http';
+import { sample } from '../latency';
 import { requestBody, type Operation, type RequestContext } from '../operation';
 import { seededRng } from '../random';
 import { generatePieces } from '../text';
@@ -16,6 +17,8 @@ const WORDS_PER_SECOND = 2.5;
 const ASSUMED_BYTES_PER_SECOND = 16000;
 
 type AudioFormat = 'json' | 'text' | 'srt' | 'vtt' | 'verbose_json';
+
+const MIB = 1024 * 1024;
 
 export interface AudioRequest {
   fileName: string;
@@ -150,6 +153,7 @@ export const audioTranscriptions: Operation<AudioRequest> = {
   operationId: 'Transcriptions_Create',
   parse: parseAudio,
   cost: () => 0,
+  latencyMs: (req, profile) => sample(profile.perMiBMs) * req.fileBytes / MIB,
   generate: (req, ctx) => respond(req, ctx, 'transcribe'),
 };
 
@@ -159,5 +163,6 @@ export const audioTranslations: Operation<AudioRequest> = {
   operationId: 'Translations_Create',
   parse: parseAudio,
   cost: () => 0,
+  latencyMs: (req, profile) => sample(profile.perMiBMs) * req.fileBytes / MIB,
   generate: (req, ctx) => respond(req, ctx, 'translate'),
 };

@@ -1,7 +1,8 @@
 // POST /openai/deployments/{deployment}/chat/completions
 
 import { invalidRequest, invalidType, invalidValue, missingParameter, unsupportedParameter, unsupportedValue } from '../errors';
-import { decodeUtf8, jsonResponse, sseResponse } from '../http';
+import { decodeUtf8, jsonResponse, TOKEN_STEP } from '../http';
+import { answerAfterTokens, streamAnswer, tokenPace, tokenSteps } from '../timing';
 import { generateFromSchema } from '../json-schema';
 import { requestBody, type Operation, type RequestContext } from '../operation';
 import { mathRng, randomId, seededRng, type Rng } from '../random';
@@ -322,6 +323,8 @@ export function* chatCompletionEvents(completion: ChatCompletion, req: ChatCompl
   const chunk = (index: number, delta: string, finish = 'null', choiceFilters = '{}', logprobs = 'null') =>
     `{"choices":[{"content_filter_results":${choiceFilters},"delta":${delta},"finish_reason":${finish},"index":${index},"logprobs":${logprobs}}]${tail}`;
 
+  // Token step 1 (due at TTFT): the prompt-filter event, the role chunks and the first tokens.
+  yield TOKEN_STEP;
   yield JSON.stringify({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: promptFilterResults() });
   for (const c of completion.choices) {
     yield chunk(c.index, c.toolCall ? '{"content":null,"refusal":null,"role":"assistant"}' : '{"content":"","refusal":null,"role":"assistant"}');
@@ -332,6 +335,7 @@ export function* chatCompletionEvents(completion: ChatCompletion, req: ChatCompl
   }
   const longest = Math.max(0, ...completion.choices.map((c) => c.toolCall ? c.toolCall.argumentPieces.length : c.pieces.length));
   for (let t = 0; t < longest; t++) {
+    if (t > 0) yield TOKEN_STEP;
     for (const c of completion.choices) {
       if (c.toolCall) {
         const piece = c.toolCall.argumentPieces[t];
@@ -362,8 +366,9 @@ export const chatCompletions: Operation<ChatCompletionRequest> = {
   },
   generate(req, ctx) {
     const completion = generateChatCompletion(req, ctx);
-    return req.stream
-      ? sseResponse(chatCompletionEvents(completion, req, ctx), ctx.headers)
-      : jsonResponse(200, chatCompletionBody(completion, ctx), ctx.headers);
+    const pace = tokenPace(ctx);
+    if (req.stream) return streamAnswer(ctx, chatCompletionEvents(completion, req, ctx), pace);
+    return answerAfterTokens(ctx, pace, tokenSteps(completion.choices.map((c) => c.toolCall ? c.toolCall.argumentPieces.length : c.pieces.length)),
+      () => jsonResponse(200, chatCompletionBody(completion, ctx), ctx.headers));
   },
 };

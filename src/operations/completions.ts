@@ -1,7 +1,8 @@
 // POST /openai/deployments/{deployment}/completions (legacy text completions)
 
 import { invalidType, invalidValue, missingParameter } from '../errors';
-import { decodeUtf8, jsonResponse, sseResponse } from '../http';
+import { decodeUtf8, jsonResponse, TOKEN_STEP } from '../http';
+import { answerAfterTokens, streamAnswer, tokenPace, tokenSteps } from '../timing';
 import { requestBody, type Operation, type RequestContext } from '../operation';
 import { mathRng, randomId, seededRng, type Rng } from '../random';
 import { countTokens } from '../tokens';
@@ -118,8 +119,10 @@ export const completions: Operation<CompletionRequest> = {
     const filters = choiceFilterResults(model);
     const logprobsOf = (c: Choice) => req.logprobs === undefined ? null : legacyLogprobs(c.pieces, req.logprobs, c.rng);
 
+    const pace = tokenPace(ctx);
+    const steps = tokenSteps(choices.map((c) => c.pieces.length));
     if (!req.stream) {
-      return jsonResponse(200, {
+      return answerAfterTokens(ctx, pace, steps, () => jsonResponse(200, {
         choices: choices.map((c) => ({
           content_filter_results: filters,
           finish_reason: c.finishReason,
@@ -130,7 +133,7 @@ export const completions: Operation<CompletionRequest> = {
         created, id, model: model.version, object: 'text_completion',
         prompt_filter_results: promptFilterResults(req.prompts.length),
         usage,
-      }, ctx.headers);
+      }, ctx.headers));
     }
 
     const tail = `,"created":${created},"id":"${id}","model":${JSON.stringify(model.version)},"object":"text_completion"${req.includeUsage ? ',"usage":null' : ''}}`;
@@ -138,10 +141,12 @@ export const completions: Operation<CompletionRequest> = {
     const chunk = (index: number, text: string, finish = 'null', logprobs = 'null') =>
       `{"choices":[{"content_filter_results":${finish === 'null' ? filterJson : '{}'},"finish_reason":${finish},"index":${index},"logprobs":${logprobs},"text":${JSON.stringify(text)}}]${tail}`;
     function* events(): Generator<string> {
+      yield TOKEN_STEP;
       yield JSON.stringify({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: promptFilterResults(req.prompts.length) });
       if (req.echo) for (const c of choices) yield chunk(c.index, req.prompts[c.promptIndex].text);
       const longest = Math.max(0, ...choices.map((c) => c.pieces.length));
       for (let t = 0; t < longest; t++) {
+        if (t > 0) yield TOKEN_STEP;
         for (const c of choices) {
           if (t >= c.pieces.length) continue;
           const lp = req.logprobs === undefined ? 'null' : JSON.stringify(legacyLogprobs([c.pieces[t]], req.logprobs, c.rng));
@@ -151,6 +156,6 @@ export const completions: Operation<CompletionRequest> = {
       for (const c of choices) yield chunk(c.index, '', `"${c.finishReason}"`);
       if (req.includeUsage) yield `{"choices":[],"created":${created},"id":"${id}","model":${JSON.stringify(model.version)},"object":"text_completion","usage":${JSON.stringify(usage)}}`;
     }
-    return sseResponse(events(), ctx.headers);
+    return streamAnswer(ctx, events(), pace);
   },
 };

@@ -2,6 +2,7 @@
 
 import { invalidRequest, invalidType, invalidValue, missingParameter } from '../errors';
 import { decodeUtf8, jsonResponse } from '../http';
+import { sample } from '../latency';
 import { requestBody, type Operation, type RequestContext } from '../operation';
 import { seededRng } from '../random';
 import { countTokens } from '../tokens';
@@ -95,6 +96,7 @@ export const embeddings: Operation<EmbeddingRequest> = {
       ? req.inputs.reduce((sum, i) => sum + Math.ceil(i.chars / 4), 0)
       : req.promptTokens;
   },
+  latencyMs: (_req, profile) => sample(profile.perRequestMs),
   generate(req, ctx) {
     const model = ctx.deployment.model;
     const nativeSize = nativeEmbeddingSize(ctx);

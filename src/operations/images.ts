@@ -4,6 +4,7 @@
 
 import { invalidValue, missingParameter, resourceNotFound } from '../errors';
 import { decodeUtf8, jsonResponse, responseHeaders, type Headers } from '../http';
+import { sample } from '../latency';
 import { requestBody, type Operation, type RequestContext } from '../operation';
 import { randomId } from '../random';
 import { gradientPng } from '../png';
@@ -77,6 +78,7 @@ export const imageGenerations: Operation<ImageRequest> = {
   operationId: 'ImageGenerations_Create',
   parse: parseImage,
   cost: () => 0,
+  latencyMs: (req, profile) => sample(profile.perImageMs) * req.n,
   generate,
 };
 
