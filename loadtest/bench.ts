@@ -4,15 +4,20 @@
 //
 // 1. Throughput: chat (non-streaming, streaming), embeddings, the 429 path, and a replayed
 //    recording (replay mode, no waiting), as ratios to bare.
-// 2. Scale-out: three simulator processes sharing one Table Storage (Azurite, in this process) at
+// 2. Paced streams: thousands of concurrent streams at a configured TTFT and inter-token delay;
+//    the measured times against the configured ones, and the simulator's CPU per stream.
+// 3. Scale-out: three simulator processes sharing one Table Storage (Azurite, in this process) at
 //    10M TPM with demand above it: requests/s, storage operations per admitted request, and
 //    admitted tokens / limit per full minute window.
 //
 //   BENCH_SECONDS        measured seconds per throughput scenario (default 8, after a 2 s warm-up)
 //   BENCH_CONNECTIONS    concurrent connections (default 50)
 //   BENCH_MULTI_SECONDS  length of the scale-out run (default: until one full minute window is in)
+//   BENCH_STREAMS        concurrent paced streams (default 2000)
+//   BENCH_ONLY           run one part: throughput, paced or scale-out
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -186,10 +191,125 @@ async function scaleOut(): Promise<void> {
   }
 }
 
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 2000);
+const PACE = { ttftMs: 500, tokens: 100 };
+// (clients, inter-token ms): 40 tokens/s per stream, then twice the streams at 20 tokens/s.
+// Every token is one write to one socket: 2000 streams at 40 tokens/s (80,000 writes/s) need more
+// than the one core a Node process has on this 2-core machine shared with the load generator.
+const PACED_RUNS: [number, number][] = [[200, 25], [1000, 25], [STREAMS, 50]];
+const PACED_SECONDS = 15;
+
+/** CPU time (ms) a process has used, from /proc (Linux). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz ticks
+}
+
+interface StreamTiming { started: number; firstEvent: number; gaps: number[]; tokens: number }
+
+/** One stream over a raw node:http request: when its chunks arrive, tokens counted per chunk. */
+function timeStream(url: string, agent: Agent, body: string): Promise<StreamTiming> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = httpRequest(url, { method: 'POST', agent, headers: { 'api-key': KEY, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let firstEvent = 0;
+      let last = 0;
+      let tokens = 0;
+      const gaps: number[] = [];
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const now = performance.now() - started;
+        if (!firstEvent) firstEvent = now;
+        // Content chunks carry "content":"<token>"; the role chunk's content is "".
+        const contentEvents = (chunk.match(/"delta":\{"content":"[^"]/g) ?? []).length;
+        if (contentEvents) {
+          if (tokens) gaps.push((now - last) / contentEvents);
+          tokens += contentEvents;
+          last = now;
+        }
+      });
+      res.on('end', () => resolve({ started, firstEvent, gaps, tokens }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+
+/**
+ * A steady population of `users` streaming clients, each starting its next stream when the last
+ * ends; starts are spread over one stream's length so the population is reached smoothly. Streams
+ * started after the ramp, within the measured seconds, are the ones reported.
+ */
+async function streamPopulation(url: string, agent: Agent, body: string, users: number, itlMs: number, seconds: number) {
+  const streamMs = PACE.ttftMs + (PACE.tokens - 1) * itlMs;
+  const measureFrom = performance.now() + streamMs;
+  const measureUntil = measureFrom + seconds * 1000;
+  const measured: StreamTiming[] = [];
+  let peak = 0;
+  let inFlight = 0;
+  const user = async (delay: number) => {
+    await new Promise((r) => setTimeout(r, delay));
+    while (performance.now() < measureUntil) {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      const timing = await timeStream(url, agent, body);
+      inFlight--;
+      if (timing.tokens !== PACE.tokens) throw new Error(`a stream delivered ${timing.tokens} of ${PACE.tokens} tokens`);
+      if (timing.started >= measureFrom && timing.started < measureUntil) measured.push(timing);
+    }
+  };
+  await Promise.all(Array.from({ length: users }, (_, i) => user((i / users) * streamMs)));
+  return { measured, peak };
+}
+
+async function pacedStreams(): Promise<boolean> {
+  // One deployment per pace, each with its own latency.
+  const deployments = Object.fromEntries(PACED_RUNS.map(([, itl]) => [`paced-${itl}`, { model: 'gpt-4o', latency: { ttftMs: PACE.ttftMs, perTokenMs: itl } }]));
+  const sim = await startSimulatorProcess({ SIMULATOR_API_KEY: KEY, OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile(deployments) });
+  const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+  try {
+    const body = JSON.stringify({ messages, max_tokens: PACE.tokens, stream: true });
+    await Promise.all(Array.from({ length: 50 }, () => timeStream(sim.url + chatPath(`paced-${PACED_RUNS[0][1]}`), agent, body))); // warm up
+    console.log(`Paced streams: TTFT ${PACE.ttftMs} ms, ${PACE.tokens} tokens each; a steady population of streaming clients, ` +
+      `${PACED_SECONDS} s measured after the ramp\n`);
+    const rows = [['streams in flight', 'inter-token', 'streams', 'TTFT mean', 'TTFT p95', 'gap mean', 'gap p95', 'sim CPU/stream', 'within 10%']];
+    let ok = true;
+    for (const [users, itlMs] of PACED_RUNS) {
+      const url = sim.url + chatPath(`paced-${itlMs}`);
+      const cpuBefore = cpuMs(sim.process.pid!);
+      const clientBefore = process.cpuUsage();
+      const wallBefore = performance.now();
+      const { measured, peak } = await streamPopulation(url, agent, body, users, itlMs, PACED_SECONDS);
+      const cpu = cpuMs(sim.process.pid!) - cpuBefore;
+      const client = process.cpuUsage(clientBefore);
+      const wall = performance.now() - wallBefore;
+      console.log(`  ${users} clients: simulator ${(cpu / wall * 100).toFixed(0)}% of a core, load generator ${((client.user + client.system) / 1000 / wall * 100).toFixed(0)}%`);
+      const ttft = measured.map((t) => t.firstEvent);
+      const gaps = measured.flatMap((t) => t.gaps);
+      const ttftMean = ttft.reduce((a, b) => a + b, 0) / ttft.length;
+      const gapMean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+      const within = Math.abs(ttftMean - PACE.ttftMs) <= PACE.ttftMs * 0.1 && Math.abs(gapMean - itlMs) <= itlMs * 0.1;
+      if (!within) ok = false;
+      rows.push([String(peak), `${itlMs} ms`, String(measured.length), `${ttftMean.toFixed(0)} ms`, `${percentile(ttft, 0.95).toFixed(0)} ms`,
+        `${gapMean.toFixed(1)} ms`, `${percentile(gaps, 0.95).toFixed(1)} ms`, `${(cpu / measured.length).toFixed(2)} ms`, within ? 'yes' : 'NO']);
+    }
+    console.log(table(rows, [18, 12, 8, 10, 9, 9, 8, 15, 10]) + '\n');
+    return ok;
+  } finally {
+    agent.destroy();
+    await sim.stop();
+  }
+}
+
 async function main(): Promise<void> {
-  const ok = await throughput();
-  await scaleOut();
-  if (!ok) process.exitCode = 1;
+  const only = process.env.BENCH_ONLY; // throughput | paced | scale-out
+  const ok = !only || only === 'throughput' ? await throughput() : true;
+  const paced = !only || only === 'paced' ? await pacedStreams() : true;
+  if (!only || only === 'scale-out') await scaleOut();
+  if (!ok || !paced) process.exitCode = 1;
 }
 
 main().catch((err) => {
