@@ -8,21 +8,23 @@ import { getPath } from 'hono/utils/url';
 import { findModel, ROUTE_DEFAULT_MODEL, type OperationKind } from './catalogue';
 import type { Deployment, SimulatorConfig } from './config';
 import {
-  AoaiError, deploymentNotFound, internalError, methodNotAllowed, notInRecordMode, operationNotSupported, rateLimited, resourceNotFound,
-  unauthorized,
+  AoaiError, configStoreUnavailable, deploymentNotFound, internalError, invalidConfiguration, invalidJson, methodNotAllowed, notInRecordMode,
+  operationNotSupported, rateLimited, resourceNotFound, unauthorized,
 } from './errors';
 import { createLimiter, type Admission, type DeploymentLimits } from './limits/limiter';
 import { memoryCounterStore, type CounterStore } from './limits/store';
 import { tableCounterStore } from './limits/table-store';
-import { baseHeaders, errorResponse, jsonResponse, readBody, responseHeaders, type Headers } from './http';
+import { baseHeaders, decodeUtf8, errorResponse, jsonResponse, readBody, responseHeaders, type Headers } from './http';
 import { log } from './log';
 import type { Operation, RequestContext } from './operation';
 import { serveImage } from './operations/images';
+import { createFaultState, earlyRetry, type FaultConfig } from './faults';
 import { globalProfile, slowdownFactor, type LatencyProfile } from './latency';
 import { createRecordReplay, recordedTokens, type RecordReplay } from './record-replay';
 import { answerAfter } from './timing';
 import { uriPath, type Interaction } from './recordings/format';
-import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, SAVE_RECORDINGS_ROUTE, type Method } from './routes';
+import { CONFIG_ROUTE, HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, SAVE_RECORDINGS_ROUTE, type Method } from './routes';
+import { applyPatch, ConfigPatchError, configView, tablePatchStore } from './runtime-config';
 
 export interface Simulator {
   /** Synchronous when the answer needs no I/O (hosts write those on their fastest path). */
@@ -38,7 +40,8 @@ const MAX_INFERRED_DEPLOYMENTS = 1000;
 
 export function createSimulator(config: SimulatorConfig): Simulator {
   const isAuthorized = keyChecker(config.apiKey);
-  const resolveDeployment = deploymentResolver(config);
+  const deployments = deploymentResolver(config);
+  const resolveDeployment = deployments.resolve;
   const counters: CounterStore = config.storageConnectionString
     ? tableCounterStore(config.storageConnectionString, config.rateLimits.table)
     : memoryCounterStore();
@@ -57,6 +60,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     },
   });
 
+  const faultState = createFaultState();
   let recordReplay: RecordReplay | undefined;
   const recordings = () => (recordReplay ??= createRecordReplay(config));
 
@@ -70,8 +74,9 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   // The 429 is the answer load tests see most: its body depends only on these four values, so it
   // is serialised once per combination.
   const tooManyBodies = new Map<string, string>();
-  function tooManyResponse(operation: Operation, apiVersion: string, admission: Admission, headers: Record<string, string>): Response {
+  function tooManyResponse(operation: Operation, apiVersion: string, admission: Admission, headers: Record<string, string>, client?: string): Response {
     const seconds = admission.headers['retry-after'];
+    if (client) faultState.noteRetryAfter(client, Number(admission.headers['retry-after-ms']));
     const key = `${operation.operationId}|${apiVersion}|${admission.reason}|${seconds}`;
     let body = tooManyBodies.get(key);
     if (body === undefined) {
@@ -100,18 +105,25 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       if (!deployment.model.operations.includes(operation.kind)) {
         throw operationNotSupported(operation.aoaiName, deployment.model.name);
       }
-      const limits = limitsOf(deployment);
+      const faults = deployment.faults ?? config.faults;
+      const client = faults?.enforceRetryAfter ? clientOf(request, deployment.name) : undefined;
+      if (client) {
+        const deadline = faultState.retryDeadline(client);
+        if (deadline !== undefined) throw earlyRetry(deadline - Date.now());
+      }
+      const limits = faults?.ptu ? undefined : limitsOf(deployment);
       const early = limits && limiter.quickReject(deployment.name, limits);
-      if (early) return tooManyResponse(operation, apiVersion, early, headers);
+      if (early) return tooManyResponse(operation, apiVersion, early, headers, client);
       const now = Date.now();
-      return admitAndAnswer({ request, config, deployment, apiVersion, headers, now, startedAt: now }, operation, limits);
+      return admitAndAnswer({ request, config, deployment, apiVersion, headers, now, startedAt: now }, operation, limits, faults, client);
     } catch (err) {
       return errorResponse(asAoaiError(err), headers);
     }
   }
 
   /** Generate mode generates; replay mode answers from the recording (found before any quota is used). */
-  async function admitAndAnswer(ctx: RequestContext, operation: Operation, limits: DeploymentLimits | undefined): Promise<Response> {
+  async function admitAndAnswer(ctx: RequestContext, operation: Operation, limits: DeploymentLimits | undefined,
+    faults: FaultConfig | undefined, client: string | undefined): Promise<Response> {
     const startedAt = ctx.now;
     try {
       let recorded: Interaction | undefined;
@@ -128,11 +140,21 @@ export function createSimulator(config: SimulatorConfig): Simulator {
         if (!recorded || !(err instanceof AoaiError)) throw err;
         parsedOk = false;
       }
+      const cost = () => (parsedOk ? operation.cost(parsed, ctx) : recordedTokens(recorded!));
+      if (faults) {
+        const injected = faultState.inject(ctx.deployment.name, faults);
+        if (injected) throw injected;
+        if (faults.ptu) {
+          const ptu = faultState.ptuAdmit(ctx.deployment.name, faults.ptu, cost());
+          if (ptu.rejection) throw ptu.rejection;
+          ctx.headers['azure-openai-deployment-utilization'] = ptu.header;
+        }
+        if (faults.cutStreamRate) ctx.cutStream = (tokens) => faultState.cutStream(faults, tokens);
+      }
       if (limits) {
-        const cost = parsedOk ? operation.cost(parsed, ctx) : recordedTokens(recorded!);
-        const dimensions = limiter.dimensions(limits, cost);
+        const dimensions = limiter.dimensions(limits, cost());
         const admission = await limiter.admit(ctx.deployment.name, dimensions);
-        if (!admission.admitted) return tooManyResponse(operation, ctx.apiVersion, admission, ctx.headers);
+        if (!admission.admitted) return tooManyResponse(operation, ctx.apiVersion, admission, ctx.headers, client);
         Object.assign(ctx.headers, admission.headers);
         ctx.now = admission.now;
       }
@@ -143,7 +165,9 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       return operation.latencyMs ? await answerAfter(ctx, operation.latencyMs(parsed, profile) * ctx.timing!.factor, () => response) : response;
     } catch (err) {
       ctx.timing?.done();
-      return errorResponse(asAoaiError(err), ctx.headers);
+      const error = asAoaiError(err);
+      if (client && error.status === 429) faultState.noteRetryAfter(client, Number(error.headers['retry-after-ms'] ?? 1000));
+      return errorResponse(error, ctx.headers);
     }
   }
 
@@ -197,6 +221,81 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     }
   }
 
+  // ---- Live configuration: the startup configuration with every accepted patch applied in order.
+  const startup: SimulatorConfig = { ...config };
+  let patches: unknown[] = [];
+  let patchesVersion: string | undefined;
+  const patchStore = config.storageConnectionString ? tablePatchStore(config.storageConnectionString, config.configSync.table) : undefined;
+
+  function applyPatches(list: unknown[]): void {
+    const next = list.reduce<SimulatorConfig>((current, patch) => applyPatch(current, patch), startup);
+    Object.assign(config, next);
+    patches = list;
+    deployments.clear();
+    faultState.reset();
+  }
+
+  /** Other instances' changes, from storage. */
+  async function refreshConfig(): Promise<void> {
+    if (!patchStore) return;
+    try {
+      const stored = await patchStore.read();
+      if (!stored || stored.version === patchesVersion) return;
+      applyPatches(stored.patches);
+      patchesVersion = stored.version;
+    } catch (err) {
+      log.error(`configuration refresh from table ${config.configSync.table} failed: ${(err as Error).message}`);
+    }
+  }
+  const refreshTimer = patchStore ? setInterval(refreshConfig, config.configSync.refreshSeconds * 1000) : undefined;
+  refreshTimer?.unref();
+  const firstRefresh = refreshConfig();
+
+  async function configRoute(request: Request): Promise<Response> {
+    const headers = baseHeaders(request, config.region);
+    try {
+      if (!isAuthorized(request)) throw unauthorized();
+      await firstRefresh;
+      if (request.method === 'PATCH') await patchConfig(request);
+      return jsonResponse(200, configView(config), headers);
+    } catch (err) {
+      if (err instanceof ConfigPatchError) return errorResponse(invalidConfiguration(err.message), headers);
+      return errorResponse(asAoaiError(err), headers);
+    }
+  }
+
+  async function patchConfig(request: Request): Promise<void> {
+    let patch: unknown;
+    try {
+      patch = JSON.parse(decodeUtf8(await readBody(request, 1024 * 1024)));
+    } catch (err) {
+      if (err instanceof AoaiError) throw err;
+      throw invalidJson();
+    }
+    applyPatch(config, patch); // validate before anything is stored or changed
+    if (!patchStore) return applyPatches([...patches, patch]);
+    for (let attempt = 1; ; attempt++) {
+      let stored: Awaited<ReturnType<typeof patchStore.read>>;
+      let version: string | undefined;
+      try {
+        stored = await patchStore.read();
+        const list = [...(stored?.patches ?? []), patch];
+        list.reduce<SimulatorConfig>((current, p) => applyPatch(current, p), startup);
+        version = await patchStore.write(list, stored?.version);
+        if (version !== undefined) {
+          applyPatches(list);
+          patchesVersion = version;
+          return;
+        }
+      } catch (err) {
+        if (err instanceof ConfigPatchError) throw err;
+        throw configStoreUnavailable(`The configuration table ${config.configSync.table} is unavailable: ${(err as Error).message}`);
+      }
+      if (attempt >= 20) throw configStoreUnavailable('The configuration kept changing under this patch; try again.');
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
+    }
+  }
+
   async function saveRecordings(request: Request): Promise<Response> {
     const headers = baseHeaders(request, config.region);
     try {
@@ -221,6 +320,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   app.get(IMAGE_FILE_ROUTE.path, (c) =>
     serveImage(c.req.param('size') ?? '', c.req.param('file') ?? '', baseHeaders(c.req.raw, config.region)));
   app.post(SAVE_RECORDINGS_ROUTE.path, (c) => saveRecordings(c.req.raw));
+  app.on(CONFIG_ROUTE.methods, CONFIG_ROUTE.path, (c) => configRoute(c.req.raw));
   for (const route of OPERATION_ROUTES) {
     app.on(route.methods, route.path, (c) =>
       runOperation(c.req.raw, c.req.param('deployment')!, c.req.query('api-version'), route.operation!));
@@ -240,6 +340,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     config,
     async close() {
       limiter.stop();
+      if (refreshTimer) clearInterval(refreshTimer);
       await recordReplay?.close();
     },
   };
@@ -249,6 +350,15 @@ function asAoaiError(err: unknown): AoaiError {
   if (err instanceof AoaiError) return err;
   log.error(`unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
   return internalError();
+}
+
+/**
+ * Who a client is, for strict retry-after: `x-client-id` when the client names itself, else its
+ * key (clients sharing a key share a deadline).
+ */
+function clientOf(request: Request, deployment: string): string {
+  const id = request.headers.get('x-client-id') ?? request.headers.get('api-key') ?? request.headers.get('authorization') ?? '';
+  return `${deployment}\u0000${id}`;
 }
 
 /**
@@ -275,9 +385,9 @@ function keyChecker(apiKey: string): (request: Request) => boolean {
  * (a deployment called "gpt-4o" serves gpt-4o) or else the route's default model. Inferred
  * deployments have no limits, as in the Python simulator.
  */
-function deploymentResolver(config: SimulatorConfig): (name: string, kind: OperationKind) => Deployment {
+function deploymentResolver(config: SimulatorConfig): { resolve(name: string, kind: OperationKind): Deployment; clear(): void } {
   const inferred = new Map<string, Deployment>();
-  return (name, kind) => {
+  const resolve = (name: string, kind: OperationKind): Deployment => {
     const configured = config.deployments.get(name);
     if (configured) return configured;
     if (!config.allowUndefinedDeployments) throw deploymentNotFound();
@@ -292,4 +402,5 @@ function deploymentResolver(config: SimulatorConfig): (name: string, kind: Opera
     }
     return deployment;
   };
+  return { resolve, clear: () => inferred.clear() };
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findModel, modelNames, type ModelInfo } from './catalogue';
 import { BackendConfigError, parseBackends, type BackendConfig } from './forward/backends';
+import { FaultConfigError, parseFaults, type FaultConfig } from './faults';
 import { LatencyConfigError, loadLatency, parseDeploymentLatency, type LatencyConfig, type LatencyProfile } from './latency';
 import { randomId } from './random';
 
@@ -19,6 +20,7 @@ export interface Deployment {
   embeddingSize?: number;
   /** Overrides of the global latency for this deployment. */
   latency?: LatencyProfile;
+  faults?: FaultConfig;
 }
 
 export interface SimulatorConfig {
@@ -38,6 +40,10 @@ export interface SimulatorConfig {
   recording: RecordingConfig;
   forward: ForwardConfig;
   latency: LatencyConfig;
+  /** Faults for deployments without their own (SIMULATOR_FAULTS, or PATCH /++/config). */
+  faults?: FaultConfig;
+  /** Where instances share /++/config changes (with a storage connection string). */
+  configSync: { table: string; refreshSeconds: number };
 }
 
 export interface RecordingConfig {
@@ -92,7 +98,7 @@ export function loadConfig(env: Env = process.env): SimulatorConfig {
   try {
     return buildConfig(env);
   } catch (err) {
-    if (err instanceof LatencyConfigError) throw new ConfigError(err.message);
+    if (err instanceof LatencyConfigError || err instanceof FaultConfigError) throw new ConfigError(err.message);
     throw err;
   }
 }
@@ -152,7 +158,22 @@ function buildConfig(env: Env): SimulatorConfig {
       timeoutMs: parseNumber(env, 'FORWARD_TIMEOUT_SECONDS', 120, 0.001) * 1000,
     },
     latency: loadLatency(env),
+    faults: parseFaults(parseJsonEnv(env, 'SIMULATOR_FAULTS'), 'SIMULATOR_FAULTS'),
+    configSync: {
+      table: env.CONFIG_TABLE?.trim() || 'simulatorconfig',
+      refreshSeconds: parseNumber(env, 'CONFIG_REFRESH_SECONDS', 5, 0.1),
+    },
   };
+}
+
+function parseJsonEnv(env: Env, name: string): unknown {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(`${name} must be JSON: ${(err as Error).message}`);
+  }
 }
 
 function parseContainerName(raw: string | undefined): string {
@@ -213,6 +234,7 @@ interface RawDeployment {
   requestsPerMinute?: number | string;
   embeddingSize?: number | string;
   latency?: unknown;
+  faults?: unknown;
 }
 
 function loadDeployments(path: string | undefined): Map<string, Deployment> {
@@ -251,7 +273,11 @@ function buildDeployments(raw: Record<string, RawDeployment>, source: string): M
     const requestsPerMinute = optionalCount(entry.requestsPerMinute, 'requestsPerMinute', where);
     const embeddingSize = optionalCount(entry.embeddingSize, 'embeddingSize', where);
     if (embeddingSize === 0) throw new ConfigError(`${where}: embeddingSize must be at least 1.`);
-    out.set(name, { name, model, tokensPerMinute, requestsPerMinute, embeddingSize, latency: parseDeploymentLatency(entry.latency, where) });
+    out.set(name, {
+      name, model, tokensPerMinute, requestsPerMinute, embeddingSize,
+      latency: parseDeploymentLatency(entry.latency, where),
+      faults: parseFaults(entry.faults, `${where}: faults`),
+    });
   }
   return out;
 }

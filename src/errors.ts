@@ -109,6 +109,13 @@ export function describeType(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+// Runtime configuration.
+
+export const invalidConfiguration = (message: string) => gateway(400, 'InvalidConfiguration', message);
+
+export const configStoreUnavailable = (message: string) =>
+  new AoaiError(503, { error: { code: 'ConfigurationStoreUnavailable', message } }, { 'retry-after': '5' });
+
 // Record and replay.
 
 export const recordingNotFound = (method: string, path: string, hash: string, file: string) =>

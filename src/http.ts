@@ -45,6 +45,8 @@ export function errorResponse(error: AoaiError, headers: Headers): Response {
 
 /** Yielded by event iterators before each token step; unpaced writers skip it (src/stream.ts paces by it). */
 export const TOKEN_STEP = '\u0000step';
+/** Yielded last by a stream that ends in an error: writers close it without `data: [DONE]`. */
+export const END_WITHOUT_DONE = '\u0000end';
 
 const utf8 = new TextEncoder();
 const EVENTS_PER_WRITE = 64;
@@ -63,6 +65,7 @@ export function sseResponse(events: Iterator<string>, headers: Headers): Respons
     const next = events.next();
     if (next.done) return new Response(prefix + DONE, { status: 200, headers: sseHeaders });
     if (next.value === TOKEN_STEP) continue;
+    if (next.value === END_WITHOUT_DONE) return new Response(prefix, { status: 200, headers: sseHeaders });
     prefix += 'data: ' + next.value + '\n\n';
     if (prefix.length >= SINGLE_WRITE_BYTES) break;
   }
@@ -80,6 +83,11 @@ export function sseResponse(events: Iterator<string>, headers: Headers): Respons
           return;
         }
         if (next.value === TOKEN_STEP) continue;
+        if (next.value === END_WITHOUT_DONE) {
+          controller.enqueue(utf8.encode(batch));
+          controller.close();
+          return;
+        }
         batch += 'data: ' + next.value + '\n\n';
       }
       controller.enqueue(utf8.encode(batch));

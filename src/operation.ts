@@ -22,6 +22,8 @@ export interface RequestContext {
   startedAt: number;
   /** The body, when the pipeline has already read it (replay mode hashes it first). */
   body?: Uint8Array;
+  /** Fault injection: for a stream of `tokens` token steps, after how many to cut it (undefined: not cut). */
+  cutStream?: (tokens: number) => number | undefined;
   /** Simulated latency for this request; absent when latency is off. */
   timing?: {
     profile: LatencyProfile;

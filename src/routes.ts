@@ -47,6 +47,11 @@ export const IMAGE_FILE_ROUTE: RouteDefinition = {
   name: 'generatedImages', methods: ['GET'], path: '/++/images/:size/:file', functionsRoute: '++/images/{size}/{file}',
 };
 
+/** The live configuration: GET to read, PATCH to change (simulator key required). */
+export const CONFIG_ROUTE: RouteDefinition = {
+  name: 'config', methods: ['GET', 'PATCH'], path: '/++/config', functionsRoute: '++/config',
+};
+
 /** Record mode with RECORDING_AUTOSAVE off: writes what was recorded (simulator key required). */
 export const SAVE_RECORDINGS_ROUTE: RouteDefinition = {
   name: 'saveRecordings', methods: ['POST'], path: '/++/save-recordings', functionsRoute: '++/save-recordings',
@@ -57,4 +62,4 @@ export const FALLBACK_ROUTE: RouteDefinition = {
   name: 'fallback', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], path: '/*', functionsRoute: '{*path}',
 };
 
-export const ALL_ROUTES: readonly RouteDefinition[] = [HEALTH_ROUTE, ...OPERATION_ROUTES, IMAGE_FILE_ROUTE, SAVE_RECORDINGS_ROUTE, FALLBACK_ROUTE];
+export const ALL_ROUTES: readonly RouteDefinition[] = [HEALTH_ROUTE, ...OPERATION_ROUTES, IMAGE_FILE_ROUTE, CONFIG_ROUTE, SAVE_RECORDINGS_ROUTE, FALLBACK_ROUTE];

@@ -2,7 +2,7 @@
 // process: due callbacks sit in a min-heap, the timer is armed for the earliest, and each tick runs
 // everything due. Thousands of concurrent streams cost one timer, not one per chunk.
 
-import { responseHeaders, TOKEN_STEP, type Headers } from './http';
+import { END_WITHOUT_DONE, responseHeaders, TOKEN_STEP, type Headers } from './http';
 
 interface Due {
   at: number;
@@ -115,6 +115,12 @@ export function pacedSseResponse(events: Iterator<string>, headers: Headers, pac
           const next = events.next();
           if (next.done) {
             controller.enqueue(utf8.encode(batch + DONE));
+            controller.close();
+            end();
+            return;
+          }
+          if (next.value === END_WITHOUT_DONE) {
+            controller.enqueue(utf8.encode(batch));
             controller.close();
             end();
             return;

@@ -1,7 +1,7 @@
 // What operations call to take the time a model would: token pace for chat and completions,
 // a fixed wait for the rest. Everything waits on the shared timer (src/stream.ts).
 
-import { sseResponse, type Headers } from './http';
+import { END_WITHOUT_DONE, sseResponse, TOKEN_STEP, type Headers } from './http';
 import { sample } from './latency';
 import type { RequestContext } from './operation';
 import { lastStepAt, pacedSseResponse, sleepUntil, type TokenPace } from './stream';
@@ -18,8 +18,29 @@ export function tokenPace(ctx: RequestContext): TokenPace | undefined {
   return { start: ctx.startedAt, ttftMs: ttft, itlMs: itl };
 }
 
-/** A stream at token pace (or at once). */
-export function streamAnswer(ctx: RequestContext, events: Iterator<string>, pace: TokenPace | undefined, headers: Headers = ctx.headers): Response {
+/** What a stream cut by fault injection sends before closing (openai-node raises it as an APIError). */
+const STREAM_ERROR = JSON.stringify({
+  error: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: 'server_error' },
+});
+
+/** The events up to `tokens` token steps, then an error event; no [DONE]. */
+function* cutAfter(events: Iterator<string>, tokens: number): Generator<string> {
+  let steps = 0;
+  for (let next = events.next(); !next.done; next = events.next()) {
+    if (next.value === TOKEN_STEP && ++steps > tokens) {
+      yield TOKEN_STEP;
+      yield STREAM_ERROR;
+      yield END_WITHOUT_DONE;
+      return;
+    }
+    yield next.value;
+  }
+}
+
+/** A stream of `steps` token steps at token pace (or at once), cut short when fault injection says so. */
+export function streamAnswer(ctx: RequestContext, events: Iterator<string>, pace: TokenPace | undefined, steps: number, headers: Headers = ctx.headers): Response {
+  const cut = ctx.cutStream?.(steps);
+  if (cut !== undefined) events = cutAfter(events, cut);
   if (!pace) {
     ctx.timing?.done();
     return sseResponse(events, headers);

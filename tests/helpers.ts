@@ -20,8 +20,8 @@ export async function startSimulator(env: Record<string, string> = {}): Promise<
   return startServer(config, 0, '127.0.0.1');
 }
 
-export function sdk(url: string, deployment: string, apiVersion = API_VERSION): AzureOpenAI {
-  return new AzureOpenAI({ endpoint: url, apiKey: KEY, apiVersion, deployment, maxRetries: 0 });
+export function sdk(url: string, deployment: string, apiVersion = API_VERSION, maxRetries = 0): AzureOpenAI {
+  return new AzureOpenAI({ endpoint: url, apiKey: KEY, apiVersion, deployment, maxRetries });
 }
 
 export function post(url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {

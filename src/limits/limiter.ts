@@ -126,7 +126,14 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const id = dimensionKey(d.kind, d.windowMs);
     const windowStart = Math.floor(t / d.windowMs) * d.windowMs;
     const stored = byScope.get(id);
-    if (stored && stored.windowStart === windowStart) return stored;
+    if (stored && stored.windowStart === windowStart) {
+      // The limit changed (PATCH /++/config): a window known to be spent may not be any more.
+      if (stored.limit !== d.limit) {
+        stored.limit = d.limit;
+        stored.emptyUntil = 0;
+      }
+      return stored;
+    }
     const lease: Lease = {
       key: { scope, window: `${String(windowStart).padStart(15, '0')}-${d.kind}-${d.windowMs}`, expiresAt: windowStart + d.windowMs },
       limit: d.limit, windowStart, windowEnd: windowStart + d.windowMs, available: 0, storeRemaining: undefined,
@@ -257,7 +264,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const blocked = dims.filter((d) => {
       if (d.kind !== 'requests') return false;
       const lease = byScope.get(dimensionKey(d.kind, d.windowMs));
-      return lease !== undefined && lease.windowStart === Math.floor(t / d.windowMs) * d.windowMs && lease.available < 1 && lease.emptyUntil > t;
+      return lease !== undefined && lease.windowStart === Math.floor(t / d.windowMs) * d.windowMs && lease.limit === d.limit &&
+        lease.available < 1 && lease.emptyUntil > t;
     });
     return blocked.length ? reject(scope, dims, blocked, t) : undefined;
   }

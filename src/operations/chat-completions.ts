@@ -367,8 +367,8 @@ export const chatCompletions: Operation<ChatCompletionRequest> = {
   generate(req, ctx) {
     const completion = generateChatCompletion(req, ctx);
     const pace = tokenPace(ctx);
-    if (req.stream) return streamAnswer(ctx, chatCompletionEvents(completion, req, ctx), pace);
-    return answerAfterTokens(ctx, pace, tokenSteps(completion.choices.map((c) => c.toolCall ? c.toolCall.argumentPieces.length : c.pieces.length)),
-      () => jsonResponse(200, chatCompletionBody(completion, ctx), ctx.headers));
+    const steps = tokenSteps(completion.choices.map((c) => c.toolCall ? c.toolCall.argumentPieces.length : c.pieces.length));
+    if (req.stream) return streamAnswer(ctx, chatCompletionEvents(completion, req, ctx), pace, steps);
+    return answerAfterTokens(ctx, pace, steps, () => jsonResponse(200, chatCompletionBody(completion, ctx), ctx.headers));
   },
 };

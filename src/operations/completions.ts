@@ -156,6 +156,6 @@ export const completions: Operation<CompletionRequest> = {
       for (const c of choices) yield chunk(c.index, '', `"${c.finishReason}"`);
       if (req.includeUsage) yield `{"choices":[],"created":${created},"id":"${id}","model":${JSON.stringify(model.version)},"object":"text_completion","usage":${JSON.stringify(usage)}}`;
     }
-    return streamAnswer(ctx, events(), pace);
+    return streamAnswer(ctx, events(), pace, steps);
   },
 };
