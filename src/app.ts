@@ -14,16 +14,17 @@ import {
 import { createLimiter, type Admission, type DeploymentLimits } from './limits/limiter';
 import { memoryCounterStore, type CounterStore } from './limits/store';
 import { tableCounterStore } from './limits/table-store';
-import { baseHeaders, decodeUtf8, errorResponse, jsonResponse, readBody, responseHeaders, type Headers } from './http';
+import { baseHeaders, decodeUtf8, errorResponse, jsonResponse, readBody, responseHeaders, textResponse, type Headers } from './http';
 import { log } from './log';
 import type { Operation, RequestContext } from './operation';
 import { serveImage } from './operations/images';
 import { createFaultState, earlyRetry, type FaultConfig } from './faults';
 import { globalProfile, slowdownFactor, type LatencyProfile } from './latency';
 import { createRecordReplay, recordedTokens, type RecordReplay } from './record-replay';
+import { attributes, simulatorMetrics } from './telemetry';
 import { answerAfter } from './timing';
 import { uriPath, type Interaction } from './recordings/format';
-import { CONFIG_ROUTE, HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, SAVE_RECORDINGS_ROUTE, type Method } from './routes';
+import { CONFIG_ROUTE, HEALTH_ROUTE, IMAGE_FILE_ROUTE, METRICS_ROUTE, OPERATION_ROUTES, SAVE_RECORDINGS_ROUTE, type Method } from './routes';
 import { applyPatch, ConfigPatchError, configView, tablePatchStore } from './runtime-config';
 
 export interface Simulator {
@@ -61,6 +62,14 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   });
 
   const faultState = createFaultState();
+  const metrics = simulatorMetrics();
+
+  /** latency.base and latency.full (seconds) for one answer. */
+  function observeLatency(deployment: string, status: number, startedAt: number, fullAt = Date.now(), baseAt = fullAt): void {
+    const attrs = attributes(deployment, 'status_code', status);
+    metrics.latencyBase.record((baseAt - startedAt) / 1000, attrs);
+    metrics.latencyFull.record((fullAt - startedAt) / 1000, attrs);
+  }
   let recordReplay: RecordReplay | undefined;
   const recordings = () => (recordReplay ??= createRecordReplay(config));
 
@@ -74,8 +83,11 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   // The 429 is the answer load tests see most: its body depends only on these four values, so it
   // is serialised once per combination.
   const tooManyBodies = new Map<string, string>();
-  function tooManyResponse(operation: Operation, apiVersion: string, admission: Admission, headers: Record<string, string>, client?: string): Response {
+  function tooManyResponse(operation: Operation, apiVersion: string, admission: Admission, headers: Record<string, string>, client: string | undefined,
+    deployment: string, startedAt: number, cost = 1): Response {
     const seconds = admission.headers['retry-after'];
+    metrics.limits.record(admission.reason === 'tokens' ? cost : 1, attributes(deployment, 'reason', admission.reason));
+    observeLatency(deployment, 429, startedAt);
     if (client) faultState.noteRetryAfter(client, Number(admission.headers['retry-after-ms']));
     const key = `${operation.operationId}|${apiVersion}|${admission.reason}|${seconds}`;
     let body = tooManyBodies.get(key);
@@ -113,7 +125,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       }
       const limits = faults?.ptu ? undefined : limitsOf(deployment);
       const early = limits && limiter.quickReject(deployment.name, limits);
-      if (early) return tooManyResponse(operation, apiVersion, early, headers, client);
+      if (early) return tooManyResponse(operation, apiVersion, early, headers, client, deployment.name, early.now);
       const now = Date.now();
       return admitAndAnswer({ request, config, deployment, apiVersion, headers, now, startedAt: now }, operation, limits, faults, client);
     } catch (err) {
@@ -125,6 +137,9 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   async function admitAndAnswer(ctx: RequestContext, operation: Operation, limits: DeploymentLimits | undefined,
     faults: FaultConfig | undefined, client: string | undefined): Promise<Response> {
     const startedAt = ctx.now;
+    const name = ctx.deployment.name;
+    let promptTokens: number | undefined;
+    let release: (() => void) | undefined;
     try {
       let recorded: Interaction | undefined;
       if (config.mode === 'replay') {
@@ -141,6 +156,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
         parsedOk = false;
       }
       const cost = () => (parsedOk ? operation.cost(parsed, ctx) : recordedTokens(recorded!));
+      promptTokens = parsedOk ? (parsed as { promptTokens?: number }).promptTokens : undefined;
       if (faults) {
         const injected = faultState.inject(ctx.deployment.name, faults);
         if (injected) throw injected;
@@ -151,21 +167,56 @@ export function createSimulator(config: SimulatorConfig): Simulator {
         }
         if (faults.cutStreamRate) ctx.cutStream = (tokens) => faultState.cutStream(faults, tokens);
       }
+      let charged: number | undefined;
       if (limits) {
-        const dimensions = limiter.dimensions(limits, cost());
-        const admission = await limiter.admit(ctx.deployment.name, dimensions);
-        if (!admission.admitted) return tooManyResponse(operation, ctx.apiVersion, admission, ctx.headers, client);
+        charged = cost();
+        const dimensions = limiter.dimensions(limits, charged);
+        const admission = await limiter.admit(name, dimensions);
+        if (!admission.admitted) {
+          if (promptTokens) metrics.tokensRequested.record(promptTokens, attributes(name, 'token_type', 'prompt'));
+          return tooManyResponse(operation, ctx.apiVersion, admission, ctx.headers, client, name, startedAt, charged);
+        }
         Object.assign(ctx.headers, admission.headers);
         ctx.now = admission.now;
       }
-      if (recorded) return await recordings().respond(recorded, ctx.headers, startedAt);
-      if (!config.latency.enabled) return await operation.generate(parsed, ctx);
+      if (recorded) {
+        const response = await recordings().respond(recorded, ctx.headers, startedAt);
+        observeLatency(name, response.status, startedAt);
+        return response;
+      }
+      const answered = (status: number, baseAt: number) => {
+        observeLatency(name, status, startedAt, Date.now(), baseAt);
+        if (status >= 300) return;
+        if (charged !== undefined) metrics.tokensRateLimit.record(charged, attributes(name, undefined));
+        const usage = ctx.usage;
+        if (!usage) return;
+        for (const [type, n] of [['prompt', usage.promptTokens], ['completion', usage.completionTokens]] as const) {
+          if (n <= 0) continue;
+          metrics.tokensUsed.record(n, attributes(name, 'token_type', type));
+          metrics.tokensRequested.record(n, attributes(name, 'token_type', type));
+        }
+      };
+      if (!config.latency.enabled) {
+        const response = await operation.generate(parsed, ctx);
+        answered(response.status, Date.now());
+        return response;
+      }
       const profile = startTiming(ctx, operation);
+      release = ctx.timing!.done;
+      // latency.full when the answer has been handed over in full (a paced stream's last token);
+      // latency.base when it had been generated.
+      ctx.timing!.done = () => {
+        release!();
+        answered(200, ctx.generatedAt ?? Date.now());
+      };
       const response = await operation.generate(parsed, ctx);
+      ctx.generatedAt ??= Date.now();
       return operation.latencyMs ? await answerAfter(ctx, operation.latencyMs(parsed, profile) * ctx.timing!.factor, () => response) : response;
     } catch (err) {
-      ctx.timing?.done();
       const error = asAoaiError(err);
+      release?.();
+      observeLatency(name, error.status, startedAt);
+      if (promptTokens) metrics.tokensRequested.record(promptTokens, attributes(name, 'token_type', 'prompt'));
       if (client && error.status === 429) faultState.noteRetryAfter(client, Number(error.headers['retry-after-ms'] ?? 1000));
       return errorResponse(error, ctx.headers);
     }
@@ -321,6 +372,11 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     serveImage(c.req.param('size') ?? '', c.req.param('file') ?? '', baseHeaders(c.req.raw, config.region)));
   app.post(SAVE_RECORDINGS_ROUTE.path, (c) => saveRecordings(c.req.raw));
   app.on(CONFIG_ROUTE.methods, CONFIG_ROUTE.path, (c) => configRoute(c.req.raw));
+  app.get(METRICS_ROUTE.path, async (c) => {
+    const headers = baseHeaders(c.req.raw, config.region);
+    if (!isAuthorized(c.req.raw)) return errorResponse(unauthorized(), headers);
+    return textResponse(200, await metrics.prometheus(), headers, 'text/plain; version=0.0.4; charset=utf-8');
+  });
   for (const route of OPERATION_ROUTES) {
     app.on(route.methods, route.path, (c) =>
       runOperation(c.req.raw, c.req.param('deployment')!, c.req.query('api-version'), route.operation!));

@@ -22,6 +22,10 @@ export interface RequestContext {
   startedAt: number;
   /** The body, when the pipeline has already read it (replay mode hashes it first). */
   body?: Uint8Array;
+  /** When the answer had been generated, before any simulated wait (for metrics). */
+  generatedAt?: number;
+  /** Tokens of the answer, set by operations that count them (for metrics). */
+  usage?: { promptTokens: number; completionTokens: number };
   /** Fault injection: for a stream of `tokens` token steps, after how many to cut it (undefined: not cut). */
   cutStream?: (tokens: number) => number | undefined;
   /** Simulated latency for this request; absent when latency is off. */

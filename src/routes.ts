@@ -52,6 +52,11 @@ export const CONFIG_ROUTE: RouteDefinition = {
   name: 'config', methods: ['GET', 'PATCH'], path: '/++/config', functionsRoute: '++/config',
 };
 
+/** This process's metrics as Prometheus text (simulator key required). */
+export const METRICS_ROUTE: RouteDefinition = {
+  name: 'metrics', methods: ['GET'], path: '/++/metrics', functionsRoute: '++/metrics',
+};
+
 /** Record mode with RECORDING_AUTOSAVE off: writes what was recorded (simulator key required). */
 export const SAVE_RECORDINGS_ROUTE: RouteDefinition = {
   name: 'saveRecordings', methods: ['POST'], path: '/++/save-recordings', functionsRoute: '++/save-recordings',
@@ -62,4 +67,4 @@ export const FALLBACK_ROUTE: RouteDefinition = {
   name: 'fallback', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], path: '/*', functionsRoute: '{*path}',
 };
 
-export const ALL_ROUTES: readonly RouteDefinition[] = [HEALTH_ROUTE, ...OPERATION_ROUTES, IMAGE_FILE_ROUTE, CONFIG_ROUTE, SAVE_RECORDINGS_ROUTE, FALLBACK_ROUTE];
+export const ALL_ROUTES: readonly RouteDefinition[] = [HEALTH_ROUTE, ...OPERATION_ROUTES, IMAGE_FILE_ROUTE, CONFIG_ROUTE, METRICS_ROUTE, SAVE_RECORDINGS_ROUTE, FALLBACK_ROUTE];

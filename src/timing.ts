@@ -8,6 +8,7 @@ import { lastStepAt, pacedSseResponse, sleepUntil, type TokenPace } from './stre
 
 /** This request's token pace, or undefined when it takes no time (latency off, or all zero). */
 export function tokenPace(ctx: RequestContext): TokenPace | undefined {
+  ctx.generatedAt = Date.now();
   const timing = ctx.timing;
   if (!timing) return undefined;
   const itl = sample(timing.profile.perTokenMs) * timing.factor;
@@ -45,7 +46,7 @@ export function streamAnswer(ctx: RequestContext, events: Iterator<string>, pace
     ctx.timing?.done();
     return sseResponse(events, headers);
   }
-  return pacedSseResponse(events, headers, pace, ctx.timing?.done);
+  return pacedSseResponse(events, headers, pace, () => ctx.timing?.done());
 }
 
 /** A whole answer, released when its last token step is due. */

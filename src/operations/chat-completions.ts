@@ -366,6 +366,7 @@ export const chatCompletions: Operation<ChatCompletionRequest> = {
   },
   generate(req, ctx) {
     const completion = generateChatCompletion(req, ctx);
+    ctx.usage = { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens };
     const pace = tokenPace(ctx);
     const steps = tokenSteps(completion.choices.map((c) => c.toolCall ? c.toolCall.argumentPieces.length : c.pieces.length));
     if (req.stream) return streamAnswer(ctx, chatCompletionEvents(completion, req, ctx), pace, steps);

@@ -116,6 +116,7 @@ export const completions: Operation<CompletionRequest> = {
     const created = Math.floor(ctx.now / 1000);
     const completionTokens = choices.reduce((sum, c) => sum + c.pieces.length, 0);
     const usage = { completion_tokens: completionTokens, prompt_tokens: req.promptTokens, total_tokens: req.promptTokens + completionTokens };
+    ctx.usage = { promptTokens: req.promptTokens, completionTokens };
     const filters = choiceFilterResults(model);
     const logprobsOf = (c: Choice) => req.logprobs === undefined ? null : legacyLogprobs(c.pieces, req.logprobs, c.rng);
 

@@ -100,6 +100,7 @@ export const embeddings: Operation<EmbeddingRequest> = {
   generate(req, ctx) {
     const model = ctx.deployment.model;
     const nativeSize = nativeEmbeddingSize(ctx);
+    ctx.usage = { promptTokens: req.promptTokens, completionTokens: 0 };
     return jsonResponse(200, {
       data: req.inputs.map((input, index) => {
         const vector = embeddingVector(model.version, input.key, nativeSize, req.dimensions);
