@@ -22,6 +22,7 @@ export async function handle(request: HttpRequest, context: InvocationContext): 
   let sim: Simulator;
   try {
     sim = getSimulator();
+    await sim.ready;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     context.error(`Configuration error: ${err.message}`);

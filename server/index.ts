@@ -11,8 +11,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function startServer(config: SimulatorConfig, port = 8000, hostname = '0.0.0.0'): Promise<RunningServer> {
+export async function startServer(config: SimulatorConfig, port = 8000, hostname = '0.0.0.0'): Promise<RunningServer> {
   const simulator = createSimulator(config);
+  await simulator.ready; // an extension's start-up finishes before the first request
   return new Promise((resolve, reject) => {
     // Early answers (401, 404, 429) leave the request body unread; node:http discards it when the
     // response ends, so the adapter's own per-request drain timers are not needed.
@@ -36,21 +37,24 @@ export function startServer(config: SimulatorConfig, port = 8000, hostname = '0.
 
 async function main(): Promise<void> {
   let config: SimulatorConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
+  const configError = (err: unknown): never => {
     if (err instanceof ConfigError) {
       console.error(`Configuration error: ${err.message}`);
       process.exit(1);
     }
     throw err;
+  };
+  try {
+    config = loadConfig();
+  } catch (err) {
+    return configError(err);
   }
   if (config.apiKeyGenerated) {
     console.log(`SIMULATOR_API_KEY is not set; this run's generated key is: ${config.apiKey}`);
   }
   warmEncoders();
   const port = Number(process.env.PORT ?? 8000);
-  const running = await startServer(config, port, process.env.HOST ?? '0.0.0.0');
+  const running = await startServer(config, port, process.env.HOST ?? '0.0.0.0').catch(configError);
   // Handlers go in before readiness is announced, so a supervisor's prompt SIGTERM is graceful.
   const shutdown = (signal: string) => {
     console.log(`${signal} received, shutting down`);

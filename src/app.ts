@@ -18,7 +18,11 @@ import { baseHeaders, decodeUtf8, errorResponse, jsonResponse, readBody, respons
 import { log } from './log';
 import type { Operation, RequestContext } from './operation';
 import { serveImage } from './operations/images';
+import * as errorConstructors from './errors';
+import { ExtensionError, loadExtension, type ExtensionApi, type ExtensionRegistry, type Generator as ExtensionGenerator } from './extensions';
 import { createFaultState, earlyRetry, type FaultConfig } from './faults';
+import { chatAnswer } from './operations/chat-completions';
+import { sleepUntil } from './stream';
 import { globalProfile, slowdownFactor, type LatencyProfile } from './latency';
 import { createRecordReplay, recordedTokens, type RecordReplay } from './record-replay';
 import { attributes, simulatorMetrics } from './telemetry';
@@ -30,6 +34,8 @@ import { applyPatch, ConfigPatchError, configView, tablePatchStore } from './run
 export interface Simulator {
   /** Synchronous when the answer needs no I/O (hosts write those on their fastest path). */
   fetch(request: Request): Response | Promise<Response>;
+  /** Settles when the extension (if any) has finished starting; rejects with its ExtensionError. */
+  ready: Promise<void>;
   config: SimulatorConfig;
   /** Stops timers and saves recordings not yet saved. */
   close(): Promise<void>;
@@ -71,7 +77,8 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     metrics.latencyFull.record((fullAt - startedAt) / 1000, attrs);
   }
   let recordReplay: RecordReplay | undefined;
-  const recordings = () => (recordReplay ??= createRecordReplay(config));
+  const extensions: ExtensionRegistry = { routes: [], generators: new Map(), forwarders: [] };
+  const recordings = () => (recordReplay ??= createRecordReplay(config, extensions.forwarders));
 
   const limitsOf = (deployment: Deployment): DeploymentLimits | undefined => {
     const defined = config.deployments.get(deployment.name) === deployment;
@@ -197,7 +204,8 @@ export function createSimulator(config: SimulatorConfig): Simulator {
         }
       };
       if (!config.latency.enabled) {
-        const response = await operation.generate(parsed, ctx);
+        const replaced = extensions.generators.get(operation);
+        const response = await (replaced ? replaced(parsed, ctx) : operation.generate(parsed, ctx));
         answered(response.status, Date.now());
         return response;
       }
@@ -209,7 +217,8 @@ export function createSimulator(config: SimulatorConfig): Simulator {
         release!();
         answered(200, ctx.generatedAt ?? Date.now());
       };
-      const response = await operation.generate(parsed, ctx);
+      const replaced = extensions.generators.get(operation);
+      const response = await (replaced ? replaced(parsed, ctx) : operation.generate(parsed, ctx));
       ctx.generatedAt ??= Date.now();
       return operation.latencyMs ? await answerAfter(ctx, operation.latencyMs(parsed, profile) * ctx.timing!.factor, () => response) : response;
     } catch (err) {
@@ -359,6 +368,67 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     }
   }
 
+  // ---- The extension, if any: it registers before the built-in routes, so its routes come first.
+  let ready = Promise.resolve();
+  if (config.extensionPath) {
+    const extension = loadExtension(config.extensionPath);
+    const api = extensionApi();
+    let started: void | Promise<void>;
+    try {
+      started = extension.initialize(api);
+    } catch (err) {
+      throw new ExtensionError(`EXTENSION_PATH ${config.extensionPath}: initialize() failed: ${(err as Error).message}`);
+    }
+    if (started && typeof (started as Promise<void>).then === 'function') {
+      ready = (started as Promise<void>).catch((err: Error) => {
+        throw new ExtensionError(`EXTENSION_PATH ${config.extensionPath}: initialize() failed: ${err.message}`);
+      });
+    }
+  }
+
+  function extensionApi(): ExtensionApi {
+    const byName = new Map(OPERATION_ROUTES.map((r) => [r.name, r.operation!]));
+    return {
+      config,
+      addRoute(route) {
+        if (!Array.isArray(route.methods) || !route.methods.length || typeof route.path !== 'string' || typeof route.handler !== 'function') {
+          throw new ExtensionError('addRoute needs { methods: [...], path, handler }.');
+        }
+        extensions.routes.push(route);
+      },
+      replaceGenerator(name: string, generate: ExtensionGenerator<any>) {
+        const operation = byName.get(name);
+        if (!operation) throw new ExtensionError(`replaceGenerator: no operation '${name}' (use ${[...byName.keys()].join(', ')}).`);
+        extensions.generators.set(operation, generate);
+      },
+      addForwarder(forward) {
+        extensions.forwarders.push(forward);
+      },
+      createLimiter(name, limits) {
+        const scope = `extension:${name}`;
+        const deploymentLimits = { tokensPerMinute: limits.tokensPerMinute, requestsPerMinute: limits.requestsPerMinute, tokenLimited: true };
+        return async (cost = 0) => {
+          const admission = await limiter.admit(scope, limiter.dimensions(deploymentLimits, cost));
+          if (admission.admitted) return undefined;
+          const seconds = Number(admission.headers['retry-after']);
+          const message = limits.message?.(seconds) ?? `Requests to ${name} have exceeded its rate limit. Please retry after ${seconds} seconds.`;
+          return new Response(JSON.stringify({ error: { code: '429', message } }), {
+            status: 429, headers: { ...admission.headers, 'content-type': 'application/json' },
+          });
+        };
+      },
+      helpers: {
+        isAuthorized: (request, header) => (header ? keyChecker(config.apiKey, header)(request) : isAuthorized(request)),
+        jsonResponse: (status, body, headers = {}) => jsonResponse(status, body, { ...headers }),
+        textResponse: (status, text, headers = {}, contentType) => textResponse(status, text, { ...headers }, contentType),
+        errorResponse: (error) => errorResponse(error, {}),
+        errors: errorConstructors,
+        chatCompletion: chatAnswer,
+        sleepUntil,
+      },
+    } as ExtensionApi;
+  }
+
   const app = new Hono({
     // Clients that join an endpoint ending in '/' with '/openai/...' send '//'; AOAI tolerates it.
     getPath: (req) => {
@@ -366,6 +436,9 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       return path.includes('//') ? path.replace(/\/{2,}/g, '/') : path;
     },
   });
+  for (const route of extensions.routes) {
+    app.on(route.methods.map((m) => m.toUpperCase()), route.path, (c) => route.handler(c.req.raw, c.req.param() as Record<string, string>));
+  }
   app.get(HEALTH_ROUTE.path, (c) =>
     jsonResponse(200, { message: '👋 aoai-api-simulator is running' }, baseHeaders(c.req.raw, config.region)));
   app.get(IMAGE_FILE_ROUTE.path, (c) =>
@@ -386,13 +459,14 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     app.on(others, route.path, () => { throw methodNotAllowed(); });
   }
   app.notFound((c) => {
-    if (config.mode !== 'generate' && uriPath(c.req.url).startsWith('/openai/')) return otherOpenAiRoute(c.req.raw);
+    if (config.mode !== 'generate' && (uriPath(c.req.url).startsWith('/openai/') || extensions.forwarders.length)) return otherOpenAiRoute(c.req.raw);
     return errorResponse(resourceNotFound(), baseHeaders(c.req.raw, config.region));
   });
   app.onError((err, c) => errorResponse(asAoaiError(err), baseHeaders(c.req.raw, config.region)));
 
   return {
     fetch: (request) => app.fetch(request),
+    ready,
     config,
     async close() {
       limiter.stop();
@@ -422,11 +496,11 @@ function clientOf(request: Request, deployment: string): string {
  * for a key of the right length; a wrong length is refused at once (revealing only the length,
  * as Python's compare_digest does).
  */
-function keyChecker(apiKey: string): (request: Request) => boolean {
+function keyChecker(apiKey: string, header = 'api-key'): (request: Request) => boolean {
   const expected = Buffer.from(apiKey, 'utf8');
   return (request) => {
-    let supplied = request.headers.get('api-key');
-    if (supplied === null) {
+    let supplied = request.headers.get(header);
+    if (supplied === null && header === 'api-key') {
       const authorization = request.headers.get('authorization');
       if (authorization?.toLowerCase().startsWith('bearer ')) supplied = authorization.slice(7).trim();
     }

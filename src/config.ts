@@ -42,6 +42,8 @@ export interface SimulatorConfig {
   latency: LatencyConfig;
   /** Faults for deployments without their own (SIMULATOR_FAULTS, or PATCH /++/config). */
   faults?: FaultConfig;
+  /** EXTENSION_PATH: a module exporting initialize(api). */
+  extensionPath?: string;
   /** Where instances share /++/config changes (with a storage connection string). */
   configSync: { table: string; refreshSeconds: number };
 }
@@ -159,6 +161,7 @@ function buildConfig(env: Env): SimulatorConfig {
     },
     latency: loadLatency(env),
     faults: parseFaults(parseJsonEnv(env, 'SIMULATOR_FAULTS'), 'SIMULATOR_FAULTS'),
+    extensionPath: env.EXTENSION_PATH?.trim() || undefined,
     configSync: {
       table: env.CONFIG_TABLE?.trim() || 'simulatorconfig',
       refreshSeconds: parseNumber(env, 'CONFIG_REFRESH_SECONDS', 5, 0.1),

@@ -2,7 +2,8 @@
 // what an interaction holds, and the two mode handlers the pipeline calls.
 
 import type { SimulatorConfig } from './config';
-import { recordingNotFound, recordingStoreUnavailable } from './errors';
+import { recordingNotFound, recordingStoreUnavailable, resourceNotFound } from './errors';
+import type { Forwarder as ExtensionForwarder } from './extensions';
 import { createForwarder, type CapturedExchange, type Forwarder } from './forward/forwarder';
 import { decodeUtf8, type Headers } from './http';
 import { log } from './log';
@@ -30,7 +31,7 @@ const isText = (contentType: string) => TEXT_TYPES.some((t) => contentType.start
 /** Binary request bodies (audio) are kept out of files above this size: the hash still matches them. */
 const MAX_BINARY_REQUEST_BODY = 1024;
 
-export function createRecordReplay(config: SimulatorConfig): RecordReplay {
+export function createRecordReplay(config: SimulatorConfig, extensionForwarders: readonly ExtensionForwarder[] = []): RecordReplay {
   const settings = config.recording;
   const store = config.storageConnectionString
     ? blobRecordingStore(config.storageConnectionString, settings.container)
@@ -87,6 +88,25 @@ export function createRecordReplay(config: SimulatorConfig): RecordReplay {
           if (!(err instanceof RecordingStoreUnavailable)) throw err;
         }
       }
+      for (const extensionForward of extensionForwarders) {
+        const started = Date.now();
+        const answer = await extensionForward(new Request(request.url, {
+          method: request.method, headers: request.headers,
+          body: request.method === 'GET' || request.method === 'HEAD' ? undefined : (body as Uint8Array<ArrayBuffer>),
+        }), body);
+        if (!answer) continue;
+        if (answer.status < 200 || answer.status >= 300) return answer;
+        const bytes = new Uint8Array(await answer.arrayBuffer());
+        const recorded: Record<string, string[]> = {};
+        answer.headers.forEach((value, name) => {
+          if (!['content-length', 'transfer-encoding', 'connection', 'date'].includes(name)) recorded[name] = [value];
+        });
+        library.add(key, interactionOf(request, path, body, key, {
+          status: answer.status, headers: recorded, body: bytes, contentType: answer.headers.get('content-type') ?? '', durationMs: Date.now() - started,
+        }));
+        return new Response(bytes, { status: answer.status, headers: answer.headers });
+      }
+      if (!path.startsWith('/openai/')) throw resourceNotFound();
       const url = new URL(request.url);
       const { response, captured } = await forward().forward({
         method: key.method, pathAndQuery: path + url.search, headers: request.headers, body,

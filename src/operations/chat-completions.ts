@@ -353,6 +353,26 @@ export function* chatCompletionEvents(completion: ChatCompletion, req: ChatCompl
   }
 }
 
+/** A chat answer with given content, in AOAI's shape, streamed or not as asked (for extensions). */
+export function chatAnswer(req: ChatCompletionRequest, ctx: RequestContext, content: string, finishReason: 'stop' | 'length' = 'stop'): Response | Promise<Response> {
+  const pieces = splitTokens(content, ctx.deployment.model.encoding);
+  const choices: Choice[] = Array.from({ length: req.n }, (_, index) => ({ index, pieces, finishReason, completionTokens: pieces.length }));
+  return respond({
+    id: 'chatcmpl-' + randomId(29),
+    created: Math.floor(ctx.now / 1000),
+    choices,
+    usage: usage(req.promptTokens, pieces.length * req.n),
+  }, req, ctx);
+}
+
+function respond(completion: ChatCompletion, req: ChatCompletionRequest, ctx: RequestContext): Response | Promise<Response> {
+  ctx.usage = { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens };
+  const pace = tokenPace(ctx);
+  const steps = tokenSteps(completion.choices.map((c) => c.toolCall ? c.toolCall.argumentPieces.length : c.pieces.length));
+  if (req.stream) return streamAnswer(ctx, chatCompletionEvents(completion, req, ctx), pace, steps);
+  return answerAfterTokens(ctx, pace, steps, () => jsonResponse(200, chatCompletionBody(completion, ctx), ctx.headers));
+}
+
 export const chatCompletions: Operation<ChatCompletionRequest> = {
   kind: 'chat',
   aoaiName: 'chatCompletion',
@@ -364,12 +384,5 @@ export const chatCompletions: Operation<ChatCompletionRequest> = {
       ? req.maxTokens ?? 16
       : req.promptTokens + (req.maxTokens ?? defaultMaxTokens) * req.n;
   },
-  generate(req, ctx) {
-    const completion = generateChatCompletion(req, ctx);
-    ctx.usage = { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens };
-    const pace = tokenPace(ctx);
-    const steps = tokenSteps(completion.choices.map((c) => c.toolCall ? c.toolCall.argumentPieces.length : c.pieces.length));
-    if (req.stream) return streamAnswer(ctx, chatCompletionEvents(completion, req, ctx), pace, steps);
-    return answerAfterTokens(ctx, pace, steps, () => jsonResponse(200, chatCompletionBody(completion, ctx), ctx.headers));
-  },
+  generate: (req, ctx) => respond(generateChatCompletion(req, ctx), req, ctx),
 };
