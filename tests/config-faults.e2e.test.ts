@@ -1,20 +1,15 @@
 // GET/PATCH /++/config (validation, effect, no reset of windows or unsaved recordings, two
 // instances sharing Azurite) and every fault mode observed through the openai client.
 
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzuriteTables, type Azurite } from '../loadtest/azurite';
-import { chatPath, KEY, post, sdk, startSimulator, type TestSimulator } from './helpers';
+import { chatPath, deploymentsFile, KEY, post, sdk, startSimulator, type TestSimulator } from './helpers';
 import { startUpstream } from './upstream';
 
-function deploymentsFile(deployments: object): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'aoai-cfg-')), 'deployments.json');
-  writeFileSync(file, JSON.stringify(deployments));
-  return file;
-}
 
 const getConfig = async (url: string, key = KEY) => fetch(`${url}/++/config`, { headers: { 'api-key': key } });
 const patchConfig = (url: string, body: unknown) => fetch(`${url}/++/config`, {

@@ -1,6 +1,9 @@
 // Shared test fixtures: a real simulator on loopback, the official SDK pointed at it, raw HTTP
 // helpers, and a generated WAV file.
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AzureOpenAI } from 'openai';
 import { createParser } from 'eventsource-parser';
 import { loadConfig } from '../src/config';
@@ -62,4 +65,11 @@ export function wav(seconds: number): Buffer {
   out.writeUInt32LE(samples * 2, 40);
   for (let i = 0; i < samples; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
   return out;
+}
+
+/** A deployment config file (the Python simulator's format) in a fresh temp folder. */
+export function deploymentsFile(deployments: object): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'aoai-deployments-')), 'deployments.json');
+  writeFileSync(file, JSON.stringify(deployments));
+  return file;
 }

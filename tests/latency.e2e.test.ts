@@ -2,19 +2,11 @@
 // streams, totals on whole answers, per-request/per-MiB/per-image waits, the Python simulator's
 // variables, deployment overrides, the PAYG-like slowdown, and 429s that wait for nothing.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createParser } from 'eventsource-parser';
 import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatPath, post, sdk, startSimulator, wav, type TestSimulator } from './helpers';
+import { chatPath, deploymentsFile, post, sdk, startSimulator, wav, type TestSimulator } from './helpers';
 
-function deploymentsFile(deployments: object): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'aoai-lat-')), 'deployments.json');
-  writeFileSync(file, JSON.stringify(deployments));
-  return file;
-}
 
 /** Arrival time (ms from the request) of every SSE data event. */
 async function eventTimes(url: string, path: string, body: object): Promise<{ headersAt: number; events: { at: number; data: string }[] }> {

@@ -1,17 +1,10 @@
 // Metrics after a known sequence of requests, read as Prometheus text from GET /++/metrics:
 // the Python simulator's names and attributes, with values that follow from the answers.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatPath, KEY, post, sdk, startSimulator, type TestSimulator } from './helpers';
+import { chatPath, deploymentsFile, KEY, post, sdk, startSimulator, type TestSimulator } from './helpers';
 
-function deploymentsFile(deployments: object): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'aoai-tel-')), 'deployments.json');
-  writeFileSync(file, JSON.stringify(deployments));
-  return file;
-}
 
 /** The value of one Prometheus sample, found by metric name and labels (any order); 0 when absent. */
 function sample(text: string, name: string, labels: Record<string, string>): number {
