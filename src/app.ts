@@ -6,9 +6,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import { getPath } from 'hono/utils/url';
 import { findModel, ROUTE_DEFAULT_MODEL, type OperationKind } from './catalogue';
-import type { Deployment, SimulatorConfig } from './config';
+import { ConfigError, type Deployment, type SimulatorConfig } from './config';
 import {
-  AoaiError, configStoreUnavailable, deploymentNotFound, internalError, invalidConfiguration, invalidJson, methodNotAllowed, notInRecordMode,
+  AoaiError, configStoreUnavailable, dailyCapReached, deploymentNotFound, internalError, invalidConfiguration, invalidJson, methodNotAllowed, notInRecordMode,
   operationNotSupported, rateLimited, resourceNotFound, unauthorized,
 } from './errors';
 import { createLimiter, type Admission, type DeploymentLimits } from './limits/limiter';
@@ -24,11 +24,12 @@ import { createFaultState, earlyRetry, type FaultConfig } from './faults';
 import { chatAnswer } from './operations/chat-completions';
 import { sleepUntil } from './stream';
 import { globalProfile, slowdownFactor, type LatencyProfile } from './latency';
-import { createRecordReplay, recordedTokens, type RecordReplay } from './record-replay';
+import { eventDirectory, type EventIdentity } from './events';
+import { createRecordReplay, recordedTokens, recordedUsage, type RecordReplay } from './record-replay';
 import { attributes, simulatorMetrics } from './telemetry';
 import { answerAfter } from './timing';
 import { uriPath, type Interaction } from './recordings/format';
-import { CONFIG_ROUTE, HEALTH_ROUTE, IMAGE_FILE_ROUTE, METRICS_ROUTE, OPERATION_ROUTES, SAVE_RECORDINGS_ROUTE, type Method } from './routes';
+import { CONFIG_ROUTE, EVENTS_USAGE_ROUTE, HEALTH_ROUTE, IMAGE_FILE_ROUTE, METRICS_ROUTE, OPERATION_ROUTES, SAVE_RECORDINGS_ROUTE, type Method } from './routes';
 import { applyPatch, ConfigPatchError, configView, tablePatchStore } from './runtime-config';
 
 export interface Simulator {
@@ -44,6 +45,7 @@ export interface Simulator {
 // AOAI api-versions: 2024-10-21, 2025-04-01-preview, ...
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 const MAX_INFERRED_DEPLOYMENTS = 1000;
+const DAY_MS = 86_400_000;
 
 export function createSimulator(config: SimulatorConfig): Simulator {
   const isAuthorized = keyChecker(config.apiKey);
@@ -68,6 +70,9 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   });
 
   const faultState = createFaultState();
+  const events = config.storageConnectionString
+    ? eventDirectory(config.storageConnectionString, { events: config.events.table, usage: config.events.usageTable }, config.events.refreshSeconds * 1000)
+    : undefined;
   const metrics = simulatorMetrics();
 
   /** latency.base and latency.full (seconds) for one answer. */
@@ -78,7 +83,23 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   }
   let recordReplay: RecordReplay | undefined;
   const extensions: ExtensionRegistry = { routes: [], generators: new Map(), forwarders: [] };
-  const recordings = () => (recordReplay ??= createRecordReplay(config, extensions.forwarders));
+  const recordings = (): RecordReplay => {
+    if (recordReplay) return recordReplay;
+    try {
+      return (recordReplay = createRecordReplay(config, extensions.forwarders));
+    } catch (err) {
+      // e.g. a storage connection string without a Blob endpoint
+      throw errorConstructors.recordingStoreUnavailable(`The recording store cannot be used: ${(err as Error).message}`);
+    }
+  };
+  // A store that cannot work is a start-up error in the modes that need it.
+  if (config.mode !== 'generate') {
+    try {
+      recordings();
+    } catch (err) {
+      throw new ConfigError((err as AoaiError).message);
+    }
+  }
 
   const limitsOf = (deployment: Deployment): DeploymentLimits | undefined => {
     const defined = config.deployments.get(deployment.name) === deployment;
@@ -115,9 +136,62 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     operation: Operation): Response | Promise<Response> {
     const headers = baseHeaders(request, config.region);
     try {
-      if (!isAuthorized(request)) throw unauthorized();
+      if (isAuthorized(request)) return serveOperation(request, deploymentName, apiVersion, operation, headers, undefined);
+      const attendee = authenticateAttendee(request);
+      if (attendee instanceof Promise) {
+        return attendee.then((a) => serveOperation(request, deploymentName, apiVersion, operation, headers, a),
+          (err) => errorResponse(asAoaiError(err), headers));
+      }
+      return serveOperation(request, deploymentName, apiVersion, operation, headers, attendee);
+    } catch (err) {
+      return errorResponse(asAoaiError(err), headers);
+    }
+  }
+
+  /** An attendee's event identity from their key (event code), or a 401 saying why. */
+  function authenticateAttendee(request: Request): EventIdentity | Promise<EventIdentity> {
+    const supplied = suppliedKey(request);
+    if (!events || !supplied) throw unauthorized();
+    return events.authenticate(supplied);
+  }
+
+  /** The event's daily cap: one request from a per-event counter for the UTC day, shared by instances. */
+  async function chargeEventDay(attendee: EventIdentity): Promise<void> {
+    const cap = attendee.event.dailyRequestCap;
+    if (cap === undefined) return;
+    const admission = await limiter.admit(`event:${attendee.event.code}`, [{ kind: 'requests', windowMs: DAY_MS, limit: cap, amount: 1 }]);
+    if (!admission.admitted) throw dailyCapReached(cap, Math.max(1, Math.ceil((admission.retryAfterMs ?? 1000) / 1000)));
+  }
+
+  /** Clamps max_tokens / max_completion_tokens to the event's cap (or refuses, as configured). */
+  function capMaxTokens(body: Uint8Array, cap: number): Uint8Array {
+    let request: unknown;
+    try {
+      request = JSON.parse(decodeUtf8(body));
+    } catch {
+      return body; // the operation reports bad JSON itself
+    }
+    if (request === null || typeof request !== 'object' || Array.isArray(request)) return body;
+    const fields = request as Record<string, unknown>;
+    let changed = false;
+    for (const field of ['max_tokens', 'max_completion_tokens']) {
+      const value = fields[field];
+      if (typeof value !== 'number' || value <= cap) continue;
+      if (config.events.maxTokens === 'reject') {
+        throw errorConstructors.invalidValue(field, `Invalid '${field}': this event allows at most ${cap} tokens per request; got ${value}.`);
+      }
+      fields[field] = cap;
+      changed = true;
+    }
+    return changed ? new TextEncoder().encode(JSON.stringify(fields)) : body;
+  }
+
+  function serveOperation(request: Request, deploymentName: string, apiVersion: string | undefined, operation: Operation,
+    headers: Headers, attendee: EventIdentity | undefined): Response | Promise<Response> {
+    try {
+      if (attendee?.event.deployments && !attendee.event.deployments.includes(deploymentName)) throw deploymentNotFound();
       // A transparent proxy: the real service judges api-version, deployment and limits.
-      if (config.mode === 'record') return recordExchange(request, headers);
+      if (config.mode === 'record') return recordExchange(request, headers, attendee, operation);
       if (!apiVersion || !API_VERSION.test(apiVersion)) throw resourceNotFound();
       const deployment = resolveDeployment(deploymentName, operation.kind);
       headers['x-ms-deployment-name'] = deployment.name;
@@ -134,7 +208,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       const early = limits && limiter.quickReject(deployment.name, limits);
       if (early) return tooManyResponse(operation, apiVersion, early, headers, client, deployment.name, early.now);
       const now = Date.now();
-      return admitAndAnswer({ request, config, deployment, apiVersion, headers, now, startedAt: now }, operation, limits, faults, client);
+      return admitAndAnswer({ request, config, deployment, apiVersion, headers, now, startedAt: now }, operation, limits, faults, client, attendee);
     } catch (err) {
       return errorResponse(asAoaiError(err), headers);
     }
@@ -142,17 +216,22 @@ export function createSimulator(config: SimulatorConfig): Simulator {
 
   /** Generate mode generates; replay mode answers from the recording (found before any quota is used). */
   async function admitAndAnswer(ctx: RequestContext, operation: Operation, limits: DeploymentLimits | undefined,
-    faults: FaultConfig | undefined, client: string | undefined): Promise<Response> {
+    faults: FaultConfig | undefined, client: string | undefined, attendee?: EventIdentity): Promise<Response> {
     const startedAt = ctx.now;
     const name = ctx.deployment.name;
     let promptTokens: number | undefined;
     let release: (() => void) | undefined;
     try {
       let recorded: Interaction | undefined;
+      const cap = attendee?.event.maxTokenCap;
+      if (cap && (operation.kind === 'chat' || operation.kind === 'completions')) {
+        ctx.body = capMaxTokens(await readBody(ctx.request, config.maxRequestBodyBytes), cap);
+      }
       if (config.mode === 'replay') {
-        ctx.body = await readBody(ctx.request, config.maxRequestBodyBytes);
+        ctx.body ??= await readBody(ctx.request, config.maxRequestBodyBytes);
         recorded = await recordings().findOrFail(ctx.request, uriPath(ctx.request.url), ctx.body);
       }
+      if (attendee) await chargeEventDay(attendee);
       let parsed: unknown;
       let parsedOk = true;
       try {
@@ -189,6 +268,10 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       if (recorded) {
         const response = await recordings().respond(recorded, ctx.headers, startedAt);
         observeLatency(name, response.status, startedAt);
+        if (attendee) {
+          const usage = recordedUsage(recorded);
+          events!.count(attendee, usage.promptTokens, usage.completionTokens);
+        }
         return response;
       }
       const answered = (status: number, baseAt: number) => {
@@ -196,6 +279,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
         if (status >= 300) return;
         if (charged !== undefined) metrics.tokensRateLimit.record(charged, attributes(name, undefined));
         const usage = ctx.usage;
+        if (attendee) events!.count(attendee, usage?.promptTokens ?? 0, usage?.completionTokens ?? 0);
         if (!usage) return;
         for (const [type, n] of [['prompt', usage.promptTokens], ['completion', usage.completionTokens]] as const) {
           if (n <= 0) continue;
@@ -256,11 +340,24 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     return profile;
   }
 
-  async function recordExchange(request: Request, headers: Headers): Promise<Response> {
+  async function recordExchange(request: Request, headers: Headers, attendee?: EventIdentity, operation?: Operation): Promise<Response> {
     const startedAt = Date.now();
     try {
-      const body = await readBody(request, config.maxRequestBodyBytes);
-      return await recordings().record(request, uriPath(request.url), body, headers, startedAt);
+      let body = await readBody(request, config.maxRequestBodyBytes);
+      const cap = attendee?.event.maxTokenCap;
+      if (cap && (operation?.kind === 'chat' || operation?.kind === 'completions')) {
+        const capped = capMaxTokens(body, cap);
+        // What goes upstream is the clamped request (its length changes with it).
+        if (capped !== body) {
+          const requestHeaders = new Headers(request.headers);
+          requestHeaders.delete('content-length');
+          request = new Request(request.url, { method: request.method, headers: requestHeaders, body: capped as Uint8Array<ArrayBuffer> });
+          body = capped;
+        }
+      }
+      if (attendee) await chargeEventDay(attendee);
+      return await recordings().record(request, uriPath(request.url), body, headers, startedAt,
+        attendee && ((usage) => events!.count(attendee, usage.promptTokens, usage.completionTokens)));
     } catch (err) {
       return errorResponse(asAoaiError(err), headers);
     }
@@ -271,8 +368,11 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     const headers = baseHeaders(request, config.region);
     const startedAt = Date.now();
     try {
-      if (!isAuthorized(request)) throw unauthorized();
-      if (config.mode === 'record') return await recordExchange(request, headers);
+      const attendee = isAuthorized(request) ? undefined : await authenticateAttendee(request);
+      const deployment = /^\/openai\/deployments\/([^/]+)\//.exec(uriPath(request.url))?.[1];
+      if (attendee?.event.deployments && (!deployment || !attendee.event.deployments.includes(deployment))) throw deploymentNotFound();
+      if (config.mode === 'record') return await recordExchange(request, headers, attendee);
+      if (attendee) await chargeEventDay(attendee);
       const body = await readBody(request, config.maxRequestBodyBytes);
       const recorded = await recordings().findOrFail(request, uriPath(request.url), body);
       return await recordings().respond(recorded, headers, startedAt);
@@ -445,6 +545,18 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     serveImage(c.req.param('size') ?? '', c.req.param('file') ?? '', baseHeaders(c.req.raw, config.region)));
   app.post(SAVE_RECORDINGS_ROUTE.path, (c) => saveRecordings(c.req.raw));
   app.on(CONFIG_ROUTE.methods, CONFIG_ROUTE.path, (c) => configRoute(c.req.raw));
+  app.get(EVENTS_USAGE_ROUTE.path, async (c) => {
+    const headers = baseHeaders(c.req.raw, config.region);
+    if (!isAuthorized(c.req.raw)) return errorResponse(unauthorized(), headers);
+    if (!events) return errorResponse(errorConstructors.eventsNotConfigured(), headers);
+    try {
+      const rows = await events.usage();
+      const event = c.req.query('event');
+      return jsonResponse(200, { usage: event ? rows.filter((r) => r.event === event) : rows }, headers);
+    } catch (err) {
+      return errorResponse(errorConstructors.configStoreUnavailable(`The event usage table is unavailable: ${(err as Error).message}`), headers);
+    }
+  });
   app.get(METRICS_ROUTE.path, async (c) => {
     const headers = baseHeaders(c.req.raw, config.region);
     if (!isAuthorized(c.req.raw)) return errorResponse(unauthorized(), headers);
@@ -470,6 +582,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     config,
     async close() {
       limiter.stop();
+      await events?.close();
       if (refreshTimer) clearInterval(refreshTimer);
       await recordReplay?.close();
     },
@@ -496,14 +609,18 @@ function clientOf(request: Request, deployment: string): string {
  * for a key of the right length; a wrong length is refused at once (revealing only the length,
  * as Python's compare_digest does).
  */
+/** The key a client sent: `api-key`, else `Authorization: Bearer`. */
+function suppliedKey(request: Request, header = 'api-key'): string | null {
+  const supplied = request.headers.get(header);
+  if (supplied !== null || header !== 'api-key') return supplied;
+  const authorization = request.headers.get('authorization');
+  return authorization?.toLowerCase().startsWith('bearer ') ? authorization.slice(7).trim() : null;
+}
+
 function keyChecker(apiKey: string, header = 'api-key'): (request: Request) => boolean {
   const expected = Buffer.from(apiKey, 'utf8');
   return (request) => {
-    let supplied = request.headers.get(header);
-    if (supplied === null && header === 'api-key') {
-      const authorization = request.headers.get('authorization');
-      if (authorization?.toLowerCase().startsWith('bearer ')) supplied = authorization.slice(7).trim();
-    }
+    const supplied = suppliedKey(request, header);
     if (supplied === null) return false;
     const bytes = Buffer.from(supplied, 'utf8');
     return bytes.length === expected.length && timingSafeEqual(bytes, expected);

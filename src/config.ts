@@ -42,6 +42,8 @@ export interface SimulatorConfig {
   latency: LatencyConfig;
   /** Faults for deployments without their own (SIMULATOR_FAULTS, or PATCH /++/config). */
   faults?: FaultConfig;
+  /** Event codes (with a storage connection string). */
+  events: { table: string; usageTable: string; refreshSeconds: number; maxTokens: 'clamp' | 'reject' };
   /** EXTENSION_PATH: a module exporting initialize(api). */
   extensionPath?: string;
   /** Where instances share /++/config changes (with a storage connection string). */
@@ -162,6 +164,12 @@ function buildConfig(env: Env): SimulatorConfig {
     latency: loadLatency(env),
     faults: parseFaults(parseJsonEnv(env, 'SIMULATOR_FAULTS'), 'SIMULATOR_FAULTS'),
     extensionPath: env.EXTENSION_PATH?.trim() || undefined,
+    events: {
+      table: env.EVENTS_TABLE?.trim() || 'events',
+      usageTable: env.EVENTS_USAGE_TABLE?.trim() || 'eventusage',
+      refreshSeconds: parseNumber(env, 'EVENTS_REFRESH_SECONDS', 60, 0.1),
+      maxTokens: parseChoice(env, 'EVENT_MAX_TOKENS', ['clamp', 'reject'] as const, 'clamp'),
+    },
     configSync: {
       table: env.CONFIG_TABLE?.trim() || 'simulatorconfig',
       refreshSeconds: parseNumber(env, 'CONFIG_REFRESH_SECONDS', 5, 0.1),

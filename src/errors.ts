@@ -109,6 +109,17 @@ export function describeType(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+// Event codes.
+
+/** The event's daily request cap is spent: back at the next UTC midnight. */
+export const dailyCapReached = (cap: number, seconds: number) =>
+  new AoaiError(429, {
+    error: { code: '429', message: `This event's daily request cap (${cap}) has been reached. Please retry after ${seconds} seconds.` },
+  }, { 'retry-after': String(seconds), 'retry-after-ms': String(seconds * 1000) });
+
+export const eventsNotConfigured = () =>
+  gateway(400, 'EventsNotConfigured', 'Event codes live in Table Storage: set AZURE_STORAGE_CONNECTION_STRING (or AzureWebJobsStorage).');
+
 // Runtime configuration.
 
 export const invalidConfiguration = (message: string) => gateway(400, 'InvalidConfiguration', message);

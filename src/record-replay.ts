@@ -21,7 +21,8 @@ export interface RecordReplay {
   findOrFail(request: Request, path: string, body: Uint8Array): Promise<Interaction>;
   respond(interaction: Interaction, headers: Headers, startedAt: number): Response | Promise<Response>;
   /** Record mode: a matching recording if allowed, else forward upstream and record a 2xx. */
-  record(request: Request, path: string, body: Uint8Array, headers: Headers, startedAt: number): Promise<Response>;
+  record(request: Request, path: string, body: Uint8Array, headers: Headers, startedAt: number,
+    onAnswered?: (usage: { promptTokens: number; completionTokens: number }) => void): Promise<Response>;
   save(): Promise<SaveSummary>;
   close(): Promise<void>;
 }
@@ -77,12 +78,15 @@ export function createRecordReplay(config: SimulatorConfig, extensionForwarders:
       return interaction;
     },
     respond,
-    async record(request, path, body, headers, startedAt) {
+    async record(request, path, body, headers, startedAt, onAnswered) {
       const key = keyFor(request, path, body);
       if (settings.replayInRecordMode) {
         try {
           const recorded = await library.find(key);
-          if (recorded) return respond(recorded, headers, startedAt);
+          if (recorded) {
+            onAnswered?.(recordedUsage(recorded));
+            return respond(recorded, headers, startedAt);
+          }
         } catch (err) {
           // The store is down: the upstream can still answer, and the save retries later.
           if (!(err instanceof RecordingStoreUnavailable)) throw err;
@@ -112,7 +116,10 @@ export function createRecordReplay(config: SimulatorConfig, extensionForwarders:
         method: key.method, pathAndQuery: path + url.search, headers: request.headers, body,
       });
       captured.then((exchange) => {
-        if (exchange) library.add(key, interactionOf(request, path, body, key, exchange));
+        if (!exchange) return;
+        const usage = usageOf(exchange);
+        onAnswered?.({ promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 });
+        library.add(key, interactionOf(request, path, body, key, exchange));
       }).catch((err) => log.error(`recording ${key.file}: ${(err as Error).message}`));
       return response;
     },
@@ -196,6 +203,15 @@ function usageOf(exchange: CapturedExchange): Usage | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The tokens a recorded answer reported (its context values, as both simulators write them). */
+export function recordedUsage(interaction: Interaction): { promptTokens: number; completionTokens: number } {
+  const n = (v: unknown) => (Number.isFinite(Number(v)) ? Number(v) : 0);
+  return {
+    promptTokens: n(interaction.context_values?.['X-OpenAI-Tokens-Prompt']),
+    completionTokens: n(interaction.context_values?.['X-OpenAI-Tokens-Completion']),
+  };
 }
 
 /** Tokens a replayed request is charged when the request itself cannot be parsed for its cost. */

@@ -57,6 +57,11 @@ export const METRICS_ROUTE: RouteDefinition = {
   name: 'metrics', methods: ['GET'], path: '/++/metrics', functionsRoute: '++/metrics',
 };
 
+/** Event usage per event, attendee and day (simulator key required). */
+export const EVENTS_USAGE_ROUTE: RouteDefinition = {
+  name: 'eventUsage', methods: ['GET'], path: '/++/events/usage', functionsRoute: '++/events/usage',
+};
+
 /** Record mode with RECORDING_AUTOSAVE off: writes what was recorded (simulator key required). */
 export const SAVE_RECORDINGS_ROUTE: RouteDefinition = {
   name: 'saveRecordings', methods: ['POST'], path: '/++/save-recordings', functionsRoute: '++/save-recordings',
@@ -67,4 +72,4 @@ export const FALLBACK_ROUTE: RouteDefinition = {
   name: 'fallback', methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], path: '/*', functionsRoute: '{*path}',
 };
 
-export const ALL_ROUTES: readonly RouteDefinition[] = [HEALTH_ROUTE, ...OPERATION_ROUTES, IMAGE_FILE_ROUTE, CONFIG_ROUTE, METRICS_ROUTE, SAVE_RECORDINGS_ROUTE, FALLBACK_ROUTE];
+export const ALL_ROUTES: readonly RouteDefinition[] = [HEALTH_ROUTE, ...OPERATION_ROUTES, IMAGE_FILE_ROUTE, CONFIG_ROUTE, METRICS_ROUTE, EVENTS_USAGE_ROUTE, SAVE_RECORDINGS_ROUTE, FALLBACK_ROUTE];
