@@ -1,0 +1,253 @@
+// aoai-simulator on Azure Functions (Flex Consumption), with the Storage account it shares
+// between instances (rate-limit counters, live configuration and event codes in Tables;
+// recordings in a Blob container) and Application Insights. `azd up` provisions and deploys.
+// Kept to plain resources (no registry modules) so it reads, and is checked by
+// tests/infra.test.ts, as text.
+
+targetScope = 'resourceGroup'
+
+@minLength(1)
+@maxLength(40)
+@description('azd environment name: names and tags the resources.')
+param environmentName string
+
+@description('Region for every resource.')
+param location string = resourceGroup().location
+
+@secure()
+@description('The key clients send as api-key (or Bearer). Every instance must share it.')
+param simulatorApiKey string
+
+@allowed(['generate', 'record', 'replay'])
+param simulatorMode string = 'generate'
+
+@description('Record mode: the real Azure OpenAI endpoint(s), comma separated, each with optional ;weight=N;key=...')
+param azureOpenAiEndpoint string = ''
+
+@secure()
+@description('Record mode: the upstream key(s); empty to use the app\'s managed identity (Entra ID).')
+param azureOpenAiKey string = ''
+
+@allowed(['22', '24'])
+@description('Node.js version (Flex Consumption offers 22 and 24 for new apps).')
+param nodeVersion string = '22'
+
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('Any simulator setting by name, e.g. {"LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN": "10"}; wins over the defaults below.')
+param extraAppSettings object = {}
+
+var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var tags = { 'azd-env-name': environmentName }
+var deploymentContainerName = 'app-package'
+var recordingsContainerName = 'recordings'
+var tableNames = ['ratelimits', 'simulatorconfig', 'events', 'eventusage']
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: 'st${token}'
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    minimumTlsVersion: 'TLS1_2'
+    allowBlobPublicAccess: false
+    supportsHttpsTrafficOnly: true
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deploymentContainerName
+}
+
+resource recordingsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: recordingsContainerName
+}
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for name in tableNames: {
+  parent: tableService
+  name: name
+}]
+
+resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: 'log-${token}'
+  location: location
+  tags: tags
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: 30
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi-${token}'
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
+  }
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'plan-${token}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+// The app reaches its Tables and Blobs with this connection string (the host uses it too).
+var storageConnectionString = 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
+
+// Every variable the simulator reads (tests/infra.test.ts checks this list against the code).
+// An empty value means the simulator's default.
+var simulatorSettings = {
+  SIMULATOR_MODE: simulatorMode
+  SIMULATOR_API_KEY: simulatorApiKey
+  SIMULATOR_REGION: location
+  SIMULATOR_LATENCY: 'on'
+  SIMULATOR_FAULTS: ''
+  OPENAI_DEPLOYMENT_CONFIG_PATH: ''
+  ALLOW_UNDEFINED_OPENAI_DEPLOYMENTS: 'true'
+  COMPLETION_TOKENS_MEAN: ''
+  COMPLETION_TOKENS_STD_DEV: ''
+  MAX_REQUEST_BODY_BYTES: ''
+  AZURE_STORAGE_CONNECTION_STRING: storageConnectionString
+  RATE_LIMIT_COST_MODEL: ''
+  RATE_LIMIT_DEFAULT_MAX_TOKENS: ''
+  RATE_LIMIT_ONE_SECOND_WINDOW: ''
+  RATE_LIMIT_STORE_FAILURE: ''
+  RATE_LIMIT_STORE_TIMEOUT_MS: ''
+  RATE_LIMIT_TABLE: tableNames[0]
+  UNDEFINED_DEPLOYMENT_TOKENS_PER_MINUTE: ''
+  UNDEFINED_DEPLOYMENT_REQUESTS_PER_MINUTE: ''
+  AZURE_OPENAI_ENDPOINT: azureOpenAiEndpoint
+  AZURE_OPENAI_KEY: azureOpenAiKey
+  FORWARD_TIMEOUT_SECONDS: ''
+  RECORDING_DIR: ''
+  RECORDING_CONTAINER: recordingsContainerName
+  RECORDING_AUTOSAVE: 'true'
+  RECORDING_REFRESH_SECONDS: ''
+  RECORDING_TIME_FACTOR: ''
+  RECORDING_MATCH: ''
+  RECORDING_IGNORE_FIELDS: ''
+  RECORDING_REPLAY_IN_RECORD_MODE: ''
+  LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: ''
+  LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: ''
+  LATENCY_OPENAI_CHAT_COMPLETIONS_TTFT_MEAN: ''
+  LATENCY_OPENAI_CHAT_COMPLETIONS_TTFT_STD_DEV: ''
+  LATENCY_OPENAI_COMPLETIONS_MEAN: ''
+  LATENCY_OPENAI_COMPLETIONS_STD_DEV: ''
+  LATENCY_OPENAI_COMPLETIONS_TTFT_MEAN: ''
+  LATENCY_OPENAI_COMPLETIONS_TTFT_STD_DEV: ''
+  LATENCY_OPENAI_EMBEDDINGS_MEAN: ''
+  LATENCY_OPENAI_EMBEDDINGS_STD_DEV: ''
+  LATENCY_OPENAI_TRANSLATIONS_MEAN: ''
+  LATENCY_OPENAI_TRANSLATIONS_STD_DEV: ''
+  LATENCY_OPENAI_TRANSCRIPTIONS_MEAN: ''
+  LATENCY_OPENAI_TRANSCRIPTIONS_STD_DEV: ''
+  LATENCY_OPENAI_IMAGES_MEAN: ''
+  LATENCY_OPENAI_IMAGES_STD_DEV: ''
+  LATENCY_SLOWDOWN_CONCURRENCY: ''
+  LATENCY_SLOWDOWN_FACTOR: ''
+  CONFIG_TABLE: tableNames[1]
+  CONFIG_REFRESH_SECONDS: ''
+  EVENTS_TABLE: tableNames[2]
+  EVENTS_USAGE_TABLE: tableNames[3]
+  EVENTS_REFRESH_SECONDS: ''
+  EVENT_MAX_TOKENS: ''
+  EXTENSION_PATH: ''
+  LOG_LEVEL: 'info'
+  LOG_FORMAT: 'json'
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  OTEL_SERVICE_NAME: 'aoai-api-simulator'
+  OTEL_METRIC_EXPORT_INTERVAL: '10000'
+}
+
+// The Functions host: its storage, and the health function owning "/".
+var hostSettings = {
+  AzureWebJobsStorage: storageConnectionString
+  AzureWebJobsDisableHomepage: 'true'
+}
+
+var appSettings = union(hostSettings, simulatorSettings, extraAppSettings)
+
+resource app 'Microsoft.Web/sites@2024-04-01' = {
+  name: 'func-${token}'
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: { type: 'SystemAssigned' }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: { type: 'SystemAssignedIdentity' }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: nodeVersion
+      }
+    }
+    siteConfig: {
+      appSettings: [for setting in items(appSettings): { name: setting.key, value: setting.value }]
+    }
+  }
+  dependsOn: [deploymentContainer, recordingsContainer, tables]
+}
+
+// Storage Blob Data Owner: the platform reads the deployment package with the app's identity.
+var blobDataOwnerRole = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+
+resource packageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage
+  name: guid(storage.id, app.id, blobDataOwnerRole)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', blobDataOwnerRole)
+    principalId: app.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+@description('Point clients here: AzureOpenAI({ endpoint: SIMULATOR_ENDPOINT, apiKey: <SIMULATOR_API_KEY> }).')
+output SIMULATOR_ENDPOINT string = 'https://${app.properties.defaultHostName}'
+
+@description('Upload recordings to the "recordings" container of this account (Storage Explorer).')
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.name
+
+output AZURE_FUNCTION_APP_NAME string = app.name
+output APPLICATIONINSIGHTS_NAME string = appInsights.name

@@ -1,0 +1,106 @@
+// The infrastructure, checked offline as text (no Bicep compiler can be installed here):
+// parameters declared and used, the parameters file and azd config agree with them, the
+// resources the app relies on exist, and every setting the code reads is set by the template.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { loadConfig } from '../src/config';
+
+const root = join(__dirname, '..');
+const bicep = readFileSync(join(root, 'infra', 'main.bicep'), 'utf8');
+// Comments and string literals stripped (keeping their \${...} interpolations), so references
+// are only counted in code.
+const code = bicep.replace(/\/\/.*$/gm, '')
+  .replace(/'(?:[^'\\]|\\.)*'/g, (literal) => [...literal.matchAll(/\$\{([^}]*)\}/g)].map((m) => ` ${m[1]} `).join('') || "''");
+
+const declared = (keyword: 'param' | 'var' | 'resource' | 'output') =>
+  [...bicep.matchAll(new RegExp(`^${keyword} ([A-Za-z_][A-Za-z0-9_]*)`, 'gm'))].map((m) => m[1]);
+
+/** The keys of `var <name> = { ... }` (one key per line). */
+function objectKeys(name: string): string[] {
+  const start = bicep.indexOf(`var ${name} = {`);
+  expect(start, `var ${name}`).toBeGreaterThan(-1);
+  const body = bicep.slice(start, bicep.indexOf('\n}', start));
+  return [...body.matchAll(/^ {2}([A-Za-z_][A-Za-z0-9_]*):/gm)].map((m) => m[1]);
+}
+
+describe('infra/main.bicep', () => {
+  it('uses every parameter and variable it declares, and declares every one it uses', () => {
+    const names = [...declared('param'), ...declared('var'), ...declared('resource')];
+    for (const name of [...declared('param'), ...declared('var')]) {
+      const uses = code.match(new RegExp(`\\b${name}\\b`, 'g'))?.length ?? 0;
+      expect(uses, `${name} is declared but never used`).toBeGreaterThan(1);
+    }
+    // Identifiers used with member access or as values must be declared (or be Bicep built-ins).
+    const builtIns = new Set(['resourceGroup', 'subscription', 'environment', 'uniqueString', 'toLower', 'union', 'items', 'guid',
+      'subscriptionResourceId', 'setting', 'name', 'true', 'false']);
+    for (const m of code.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)|:\s*([a-z][A-Za-z0-9_]*)(?=[.\n\[(])/g)) {
+      const id = m[1] ?? m[2];
+      if (!builtIns.has(id)) expect(names, `${id} is used but not declared`).toContain(id);
+    }
+  });
+
+  it('has the resources the app relies on', () => {
+    expect(bicep).toMatch(/'Microsoft\.Web\/serverfarms@[\d-]+'[\s\S]*?tier: 'FlexConsumption'[\s\S]*?name: 'FC1'/);
+    expect(bicep).toMatch(/'Microsoft\.Web\/sites@[\d-]+'[\s\S]*?kind: 'functionapp,linux'/);
+    expect(bicep).toMatch(/runtime: \{\s*name: 'node'\s*version: nodeVersion/);
+    expect(bicep).toMatch(/@allowed\(\['22', '24'\]\)\s*@description\([\s\S]*?\)\s*param nodeVersion string = '22'/);
+    expect(bicep).toMatch(/'Microsoft\.Storage\/storageAccounts\/blobServices\/containers@[\d-]+'[\s\S]*?name: recordingsContainerName/);
+    expect(bicep).toContain("var recordingsContainerName = 'recordings'");
+    expect(bicep).toContain("var tableNames = ['ratelimits', 'simulatorconfig', 'events', 'eventusage']");
+    expect(bicep).toMatch(/'Microsoft\.Insights\/components@[\d-]+'/);
+    expect(bicep).toMatch(/@secure\(\)\s*@description\([\s\S]*?\)\s*param simulatorApiKey string/);
+    expect(bicep).toMatch(/@secure\(\)\s*@description\([\s\S]*?\)\s*param azureOpenAiKey string/);
+    expect(declared('output')).toEqual(expect.arrayContaining(['SIMULATOR_ENDPOINT', 'AZURE_STORAGE_ACCOUNT_NAME']));
+  });
+
+  it('sets every variable the simulator reads (and no unknown one)', () => {
+    const settings = new Set([...objectKeys('simulatorSettings'), ...objectKeys('hostSettings')]);
+    // Observe what loadConfig reads: once with nothing set, once with the settings that make it
+    // read the ones that depend on them (a TTFT mean makes it read the TTFT std dev, ...).
+    const read = new Set<string>();
+    const observe = (values: Record<string, string>) => loadConfig(new Proxy(values, {
+      get(target, key: string) {
+        read.add(key);
+        return target[key];
+      },
+    }));
+    observe({});
+    observe({
+      LATENCY_OPENAI_CHAT_COMPLETIONS_TTFT_MEAN: '1', LATENCY_OPENAI_COMPLETIONS_TTFT_MEAN: '1', LATENCY_SLOWDOWN_CONCURRENCY: '2',
+      RECORDING_AUTOSAVE: 'true',
+    });
+    // And what is read from process.env directly, outside loadConfig.
+    const sources = ['src', 'server', 'functions'].flatMap((dir) => readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(root, dir, f), 'utf8')));
+    for (const source of sources) for (const m of source.matchAll(/(?:process\.env|\benv)\.([A-Z][A-Z0-9_]+)/g)) read.add(m[1]);
+
+    const notForFunctions: Record<string, string> = {
+      PORT: 'standalone server only',
+      HOST: 'standalone server only',
+      RECORDING_AUTO_SAVE: 'the Python infra\'s misspelling, read only when RECORDING_AUTOSAVE is empty',
+    };
+    const missing = [...read].filter((name) => !settings.has(name) && !(name in notForFunctions));
+    expect(missing, 'read by the code but not set by infra/main.bicep').toEqual([]);
+    const unknown = [...settings].filter((name) => !read.has(name) && !['AzureWebJobsDisableHomepage', 'OTEL_SERVICE_NAME'].includes(name));
+    expect(unknown, 'set by infra/main.bicep but never read').toEqual([]);
+  });
+
+  it('has a parameters file that names only declared parameters, and covers those without defaults', () => {
+    const file = JSON.parse(readFileSync(join(root, 'infra', 'main.parameters.json'), 'utf8'));
+    const params = declared('param');
+    for (const name of Object.keys(file.parameters)) expect(params).toContain(name);
+    const required = [...bicep.matchAll(/^param ([A-Za-z0-9_]+) [a-z]+$/gm)].map((m) => m[1]);
+    for (const name of required) expect(Object.keys(file.parameters), `${name} has no default`).toContain(name);
+  });
+
+  it('is what azure.yaml deploys, as a Functions app', () => {
+    const azd = YAML.parse(readFileSync(join(root, 'azure.yaml'), 'utf8'));
+    expect(azd.infra).toMatchObject({ provider: 'bicep', path: 'infra', module: 'main' });
+    expect(azd.services.api).toMatchObject({ project: '.', host: 'function' });
+    // The service tag azd finds the app by.
+    expect(bicep).toContain("'azd-service-name': 'api'");
+  });
+});
