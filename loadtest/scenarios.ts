@@ -39,8 +39,32 @@ export interface Scenario {
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
 const within = (lo: number, hi: number) => (v: number) => v >= lo && v <= hi;
-const fullMinutes = (r: ScenarioResult) => r.minutes;
 const count429 = (r: ScenarioResult) => r.status['429'] ?? 0;
+
+/**
+ * A 100,000 TPM deployment (600 RPM) under 30 users at 100 requests/s: every full minute must
+ * land in `range` (lowest and highest alike), with at least 100 429s.
+ */
+function limitScenario(name: string, what: string, maxTokens: number, figure: string,
+  perMinute: (m: ScenarioResult['minutes'][number]) => number, range: (v: number) => boolean, expected: string, unit: string): Scenario {
+  const extreme = (pick: (...xs: number[]) => number) => (r: ScenarioResult) => (r.minutes.length ? pick(...r.minutes.map(perMinute)) : undefined);
+  return {
+    name,
+    description: `A 100,000 TPM deployment (600 RPM), 30 users, ${what}`,
+    env: { SIMULATOR_LATENCY: 'off' },
+    deployments: { 'gpt-35-turbo-100k-token': { model: 'gpt-35-turbo', tokensPerMinute: 100000 } },
+    deployment: 'gpt-35-turbo-100k-token',
+    maxTokens,
+    users: 30,
+    rate: 100,
+    durationSeconds: 130,
+    criteria: [
+      { name: `${figure} (lowest)`, measure: extreme(Math.min), pass: range, expected, unit },
+      { name: `${figure} (highest)`, measure: extreme(Math.max), pass: range, expected, unit },
+      { name: '429 answers', measure: count429, pass: (v) => v >= 100, expected: '>= 100', unit: '' },
+    ],
+  };
+}
 
 export const SCENARIOS: Record<string, Scenario> = {
   'base-latency': {
@@ -77,54 +101,10 @@ export const SCENARIOS: Record<string, Scenario> = {
       unit: 'ms',
     }],
   },
-  'request-limits': {
-    name: 'request-limits',
-    description: 'A 100,000 TPM deployment (600 RPM), 30 users, max_tokens 10: the request limit binds.',
-    env: { SIMULATOR_LATENCY: 'off' },
-    deployments: { 'gpt-35-turbo-100k-token': { model: 'gpt-35-turbo', tokensPerMinute: 100000 } },
-    deployment: 'gpt-35-turbo-100k-token',
-    maxTokens: 10,
-    users: 30,
-    rate: 100,
-    durationSeconds: 130,
-    criteria: [
-      {
-        name: 'successful requests per full minute (lowest)',
-        measure: (r) => (fullMinutes(r).length ? Math.min(...fullMinutes(r).map((m) => m.requests)) : undefined),
-        pass: within(590, 600), expected: '590-600', unit: 'req/min',
-      },
-      {
-        name: 'successful requests per full minute (highest)',
-        measure: (r) => (fullMinutes(r).length ? Math.max(...fullMinutes(r).map((m) => m.requests)) : undefined),
-        pass: within(590, 600), expected: '590-600', unit: 'req/min',
-      },
-      { name: '429 answers', measure: count429, pass: (v) => v >= 100, expected: '>= 100', unit: '' },
-    ],
-  },
-  'token-limits': {
-    name: 'token-limits',
-    description: 'The same 100,000 TPM deployment, 30 users, max_tokens 200: the token limit binds.',
-    env: { SIMULATOR_LATENCY: 'off' },
-    deployments: { 'gpt-35-turbo-100k-token': { model: 'gpt-35-turbo', tokensPerMinute: 100000 } },
-    deployment: 'gpt-35-turbo-100k-token',
-    maxTokens: 200,
-    users: 30,
-    rate: 100,
-    durationSeconds: 130,
-    criteria: [
-      {
-        name: 'tokens per full minute (lowest)',
-        measure: (r) => (fullMinutes(r).length ? Math.min(...fullMinutes(r).map((m) => m.tokens)) : undefined),
-        pass: within(95000, 105000), expected: '95,000-105,000', unit: 'tokens/min',
-      },
-      {
-        name: 'tokens per full minute (highest)',
-        measure: (r) => (fullMinutes(r).length ? Math.max(...fullMinutes(r).map((m) => m.tokens)) : undefined),
-        pass: within(95000, 105000), expected: '95,000-105,000', unit: 'tokens/min',
-      },
-      { name: '429 answers', measure: count429, pass: (v) => v >= 100, expected: '>= 100', unit: '' },
-    ],
-  },
+  'request-limits': limitScenario('request-limits', 'max_tokens 10: the request limit binds.', 10,
+    'successful requests per full minute', (m) => m.requests, within(590, 600), '590-600', 'req/min'),
+  'token-limits': limitScenario('token-limits', 'max_tokens 200: the token limit binds.', 200,
+    'tokens per full minute', (m) => m.tokens, within(95000, 105000), '95,000-105,000', 'tokens/min'),
 };
 
 /** The request every user sends. */

@@ -19,12 +19,10 @@ import { log } from './log';
 import type { Operation, RequestContext } from './operation';
 import { serveImage } from './operations/images';
 import * as errorConstructors from './errors';
-import { ExtensionError, loadExtension, type ExtensionApi, type ExtensionRegistry, type Generator as ExtensionGenerator } from './extensions';
+import { createExtensionApi, ExtensionError, loadExtension, type ExtensionRegistry } from './extensions';
 import { createFaultState, earlyRetry, type FaultConfig } from './faults';
-import { chatAnswer } from './operations/chat-completions';
-import { sleepUntil } from './stream';
 import { globalProfile, slowdownFactor, type LatencyProfile } from './latency';
-import { eventDirectory, type EventIdentity } from './events';
+import { capMaxTokens, eventDirectory, type EventIdentity } from './events';
 import { createRecordReplay, recordedTokens, recordedUsage, type RecordReplay } from './record-replay';
 import { attributes, simulatorMetrics } from './telemetry';
 import { answerAfter } from './timing';
@@ -163,29 +161,6 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     if (!admission.admitted) throw dailyCapReached(cap, Math.max(1, Math.ceil((admission.retryAfterMs ?? 1000) / 1000)));
   }
 
-  /** Clamps max_tokens / max_completion_tokens to the event's cap (or refuses, as configured). */
-  function capMaxTokens(body: Uint8Array, cap: number): Uint8Array {
-    let request: unknown;
-    try {
-      request = JSON.parse(decodeUtf8(body));
-    } catch {
-      return body; // the operation reports bad JSON itself
-    }
-    if (request === null || typeof request !== 'object' || Array.isArray(request)) return body;
-    const fields = request as Record<string, unknown>;
-    let changed = false;
-    for (const field of ['max_tokens', 'max_completion_tokens']) {
-      const value = fields[field];
-      if (typeof value !== 'number' || value <= cap) continue;
-      if (config.events.maxTokens === 'reject') {
-        throw errorConstructors.invalidValue(field, `Invalid '${field}': this event allows at most ${cap} tokens per request; got ${value}.`);
-      }
-      fields[field] = cap;
-      changed = true;
-    }
-    return changed ? new TextEncoder().encode(JSON.stringify(fields)) : body;
-  }
-
   function serveOperation(request: Request, deploymentName: string, apiVersion: string | undefined, operation: Operation,
     headers: Headers, attendee: EventIdentity | undefined): Response | Promise<Response> {
     try {
@@ -225,7 +200,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       let recorded: Interaction | undefined;
       const cap = attendee?.event.maxTokenCap;
       if (cap && (operation.kind === 'chat' || operation.kind === 'completions')) {
-        ctx.body = capMaxTokens(await readBody(ctx.request, config.maxRequestBodyBytes), cap);
+        ctx.body = capMaxTokens(await readBody(ctx.request, config.maxRequestBodyBytes), cap, config.events.maxTokens);
       }
       if (config.mode === 'replay') {
         ctx.body ??= await readBody(ctx.request, config.maxRequestBodyBytes);
@@ -346,7 +321,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       let body = await readBody(request, config.maxRequestBodyBytes);
       const cap = attendee?.event.maxTokenCap;
       if (cap && (operation?.kind === 'chat' || operation?.kind === 'completions')) {
-        const capped = capMaxTokens(body, cap);
+        const capped = capMaxTokens(body, cap, config.events.maxTokens);
         // What goes upstream is the clamped request (its length changes with it).
         if (capped !== body) {
           const requestHeaders = new Headers(request.headers);
@@ -472,7 +447,11 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   let ready = Promise.resolve();
   if (config.extensionPath) {
     const extension = loadExtension(config.extensionPath);
-    const api = extensionApi();
+    const api = createExtensionApi({
+      config, registry: extensions, limiter,
+      operations: new Map(OPERATION_ROUTES.map((r) => [r.name, r.operation!])),
+      isAuthorized: (request, header) => (header ? keyChecker(config.apiKey, header)(request) : isAuthorized(request)),
+    });
     let started: void | Promise<void>;
     try {
       started = extension.initialize(api);
@@ -484,49 +463,6 @@ export function createSimulator(config: SimulatorConfig): Simulator {
         throw new ExtensionError(`EXTENSION_PATH ${config.extensionPath}: initialize() failed: ${err.message}`);
       });
     }
-  }
-
-  function extensionApi(): ExtensionApi {
-    const byName = new Map(OPERATION_ROUTES.map((r) => [r.name, r.operation!]));
-    return {
-      config,
-      addRoute(route) {
-        if (!Array.isArray(route.methods) || !route.methods.length || typeof route.path !== 'string' || typeof route.handler !== 'function') {
-          throw new ExtensionError('addRoute needs { methods: [...], path, handler }.');
-        }
-        extensions.routes.push(route);
-      },
-      replaceGenerator(name: string, generate: ExtensionGenerator<any>) {
-        const operation = byName.get(name);
-        if (!operation) throw new ExtensionError(`replaceGenerator: no operation '${name}' (use ${[...byName.keys()].join(', ')}).`);
-        extensions.generators.set(operation, generate);
-      },
-      addForwarder(forward) {
-        extensions.forwarders.push(forward);
-      },
-      createLimiter(name, limits) {
-        const scope = `extension:${name}`;
-        const deploymentLimits = { tokensPerMinute: limits.tokensPerMinute, requestsPerMinute: limits.requestsPerMinute, tokenLimited: true };
-        return async (cost = 0) => {
-          const admission = await limiter.admit(scope, limiter.dimensions(deploymentLimits, cost));
-          if (admission.admitted) return undefined;
-          const seconds = Number(admission.headers['retry-after']);
-          const message = limits.message?.(seconds) ?? `Requests to ${name} have exceeded its rate limit. Please retry after ${seconds} seconds.`;
-          return new Response(JSON.stringify({ error: { code: '429', message } }), {
-            status: 429, headers: { ...admission.headers, 'content-type': 'application/json' },
-          });
-        };
-      },
-      helpers: {
-        isAuthorized: (request, header) => (header ? keyChecker(config.apiKey, header)(request) : isAuthorized(request)),
-        jsonResponse: (status, body, headers = {}) => jsonResponse(status, body, { ...headers }),
-        textResponse: (status, text, headers = {}, contentType) => textResponse(status, text, { ...headers }, contentType),
-        errorResponse: (error) => errorResponse(error, {}),
-        errors: errorConstructors,
-        chatCompletion: chatAnswer,
-        sleepUntil,
-      },
-    } as ExtensionApi;
   }
 
   const app = new Hono({

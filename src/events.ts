@@ -6,7 +6,8 @@
 // and completion tokens) is summed in memory and merged into EVENTS_USAGE_TABLE every few seconds.
 
 import { TableClient } from '@azure/data-tables';
-import { AoaiError, unauthorized } from './errors';
+import { AoaiError, invalidValue, unauthorized } from './errors';
+import { decodeUtf8 } from './http';
 import { log } from './log';
 
 export interface EventInfo {
@@ -67,6 +68,30 @@ export function eventFromEntity(entity: Record<string, unknown>): EventInfo | un
     contactName: typeof entity.ContactName === 'string' ? entity.ContactName : undefined,
     contactEmail: typeof entity.ContactEmail === 'string' ? entity.ContactEmail : undefined,
   };
+}
+
+/**
+ * Clamps max_tokens / max_completion_tokens to an event's cap, or refuses them ('reject'). A
+ * request that sets neither is left alone, as the workshop proxy does.
+ */
+export function capMaxTokens(body: Uint8Array, cap: number, policy: 'clamp' | 'reject'): Uint8Array {
+  let request: unknown;
+  try {
+    request = JSON.parse(decodeUtf8(body));
+  } catch {
+    return body; // the operation reports bad JSON itself
+  }
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) return body;
+  const fields = request as Record<string, unknown>;
+  let changed = false;
+  for (const field of ['max_tokens', 'max_completion_tokens']) {
+    const value = fields[field];
+    if (typeof value !== 'number' || value <= cap) continue;
+    if (policy === 'reject') throw invalidValue(field, `Invalid '${field}': this event allows at most ${cap} tokens per request; got ${value}.`);
+    fields[field] = cap;
+    changed = true;
+  }
+  return changed ? new TextEncoder().encode(JSON.stringify(fields)) : body;
 }
 
 export interface EventDirectory {

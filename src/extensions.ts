@@ -7,9 +7,10 @@
 import { resolve } from 'node:path';
 import { ConfigError, type SimulatorConfig } from './config';
 import * as errors from './errors';
-import { jsonResponse, textResponse, type Headers } from './http';
+import { errorResponse, jsonResponse, textResponse, type Headers } from './http';
+import type { Limiter } from './limits/limiter';
 import type { Operation, RequestContext } from './operation';
-import type { ChatCompletionRequest } from './operations/chat-completions';
+import { chatAnswer, type ChatCompletionRequest } from './operations/chat-completions';
 import { sleepUntil } from './stream';
 
 /** Built-in operations whose generator an extension may replace. */
@@ -95,4 +96,57 @@ export interface ExtensionRegistry {
   routes: ExtensionRoute[];
   generators: Map<Operation<any>, Generator>;
   forwarders: Forwarder[];
+}
+
+export interface ExtensionDeps {
+  config: SimulatorConfig;
+  registry: ExtensionRegistry;
+  /** Built-in operations by name. */
+  operations: ReadonlyMap<string, Operation<any>>;
+  limiter: Limiter;
+  isAuthorized(request: Request, header?: string): boolean;
+}
+
+/** The api an extension's initialize() gets: it fills `deps.registry`. */
+export function createExtensionApi(deps: ExtensionDeps): ExtensionApi {
+  const { registry, limiter } = deps;
+  return {
+    config: deps.config,
+    addRoute(route) {
+      if (!Array.isArray(route.methods) || !route.methods.length || typeof route.path !== 'string' || typeof route.handler !== 'function') {
+        throw new ExtensionError('addRoute needs { methods: [...], path, handler }.');
+      }
+      registry.routes.push(route);
+    },
+    replaceGenerator(name: string, generate: Generator<any>) {
+      const operation = deps.operations.get(name);
+      if (!operation) throw new ExtensionError(`replaceGenerator: no operation '${name}' (use ${[...deps.operations.keys()].join(', ')}).`);
+      registry.generators.set(operation, generate);
+    },
+    addForwarder(forward) {
+      registry.forwarders.push(forward);
+    },
+    createLimiter(name, limits) {
+      const scope = `extension:${name}`;
+      const deploymentLimits = { tokensPerMinute: limits.tokensPerMinute, requestsPerMinute: limits.requestsPerMinute, tokenLimited: true };
+      return async (cost = 0) => {
+        const admission = await limiter.admit(scope, limiter.dimensions(deploymentLimits, cost));
+        if (admission.admitted) return undefined;
+        const seconds = Number(admission.headers['retry-after']);
+        const message = limits.message?.(seconds) ?? `Requests to ${name} have exceeded its rate limit. Please retry after ${seconds} seconds.`;
+        return new Response(JSON.stringify({ error: { code: '429', message } }), {
+          status: 429, headers: { ...admission.headers, 'content-type': 'application/json' },
+        });
+      };
+    },
+    helpers: {
+      isAuthorized: deps.isAuthorized,
+      jsonResponse: (status, body, headers = {}) => jsonResponse(status, body, { ...headers }),
+      textResponse: (status, text, headers = {}, contentType) => textResponse(status, text, { ...headers }, contentType),
+      errorResponse: (error) => errorResponse(error, {}),
+      errors,
+      chatCompletion: chatAnswer,
+      sleepUntil,
+    },
+  } as ExtensionApi;
 }
