@@ -8,7 +8,7 @@ import { getPath } from 'hono/utils/url';
 import { findModel, ROUTE_DEFAULT_MODEL, type OperationKind } from './catalogue';
 import { ConfigError, type Deployment, type SimulatorConfig } from './config';
 import {
-  AoaiError, configStoreUnavailable, dailyCapReached, deploymentNotFound, internalError, invalidConfiguration, invalidJson, methodNotAllowed, notInRecordMode,
+  AoaiError, dailyCapReached, deploymentNotFound, internalError, invalidConfiguration, invalidJson, methodNotAllowed, notInRecordMode,
   operationNotSupported, rateLimited, resourceNotFound, unauthorized,
 } from './errors';
 import { createLimiter, type Admission, type DeploymentLimits } from './limits/limiter';
@@ -28,7 +28,7 @@ import { attributes, simulatorMetrics } from './telemetry';
 import { answerAfter } from './timing';
 import { uriPath, type Interaction } from './recordings/format';
 import { CONFIG_ROUTE, EVENTS_USAGE_ROUTE, HEALTH_ROUTE, IMAGE_FILE_ROUTE, METRICS_ROUTE, OPERATION_ROUTES, SAVE_RECORDINGS_ROUTE, type Method } from './routes';
-import { applyPatch, ConfigPatchError, configView, tablePatchStore } from './runtime-config';
+import { ConfigPatchError, configView, liveConfig } from './runtime-config';
 
 export interface Simulator {
   /** Synchronous when the answer needs no I/O (hosts write those on their fastest path). */
@@ -356,78 +356,31 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     }
   }
 
-  // ---- Live configuration: the startup configuration with every accepted patch applied in order.
-  const startup: SimulatorConfig = { ...config };
-  let patches: unknown[] = [];
-  let patchesVersion: string | undefined;
-  const patchStore = config.storageConnectionString ? tablePatchStore(config.storageConnectionString, config.configSync.table) : undefined;
-
-  function applyPatches(list: unknown[]): void {
-    const next = list.reduce<SimulatorConfig>((current, patch) => applyPatch(current, patch), startup);
-    Object.assign(config, next);
-    patches = list;
+  // ---- Live configuration (PATCH /++/config), shared through storage when there is some.
+  const live = liveConfig(config, () => {
     deployments.clear();
     faultState.reset();
-  }
-
-  /** Other instances' changes, from storage. */
-  async function refreshConfig(): Promise<void> {
-    if (!patchStore) return;
-    try {
-      const stored = await patchStore.read();
-      if (!stored || stored.version === patchesVersion) return;
-      applyPatches(stored.patches);
-      patchesVersion = stored.version;
-    } catch (err) {
-      log.error(`configuration refresh from table ${config.configSync.table} failed: ${(err as Error).message}`);
-    }
-  }
-  const refreshTimer = patchStore ? setInterval(refreshConfig, config.configSync.refreshSeconds * 1000) : undefined;
-  refreshTimer?.unref();
-  const firstRefresh = refreshConfig();
+  });
 
   async function configRoute(request: Request): Promise<Response> {
     const headers = baseHeaders(request, config.region);
     try {
       if (!isAuthorized(request)) throw unauthorized();
-      await firstRefresh;
-      if (request.method === 'PATCH') await patchConfig(request);
+      await live.ready;
+      if (request.method === 'PATCH') {
+        let patch: unknown;
+        try {
+          patch = JSON.parse(decodeUtf8(await readBody(request, 1024 * 1024)));
+        } catch (err) {
+          if (err instanceof AoaiError) throw err;
+          throw invalidJson();
+        }
+        await live.patch(patch);
+      }
       return jsonResponse(200, configView(config), headers);
     } catch (err) {
       if (err instanceof ConfigPatchError) return errorResponse(invalidConfiguration(err.message), headers);
       return errorResponse(asAoaiError(err), headers);
-    }
-  }
-
-  async function patchConfig(request: Request): Promise<void> {
-    let patch: unknown;
-    try {
-      patch = JSON.parse(decodeUtf8(await readBody(request, 1024 * 1024)));
-    } catch (err) {
-      if (err instanceof AoaiError) throw err;
-      throw invalidJson();
-    }
-    applyPatch(config, patch); // validate before anything is stored or changed
-    if (!patchStore) return applyPatches([...patches, patch]);
-    for (let attempt = 1; ; attempt++) {
-      let stored: Awaited<ReturnType<typeof patchStore.read>>;
-      let version: string | undefined;
-      try {
-        stored = await patchStore.read();
-        const list = [...(stored?.patches ?? []), patch];
-        list.reduce<SimulatorConfig>((current, p) => applyPatch(current, p), startup);
-        version = await patchStore.write(list, stored?.version);
-        if (version !== undefined) {
-          applyPatches(list);
-          patchesVersion = version;
-          return;
-        }
-      } catch (err) {
-        if (err instanceof ConfigPatchError) throw err;
-        throw configStoreUnavailable(`The configuration table ${config.configSync.table} is unavailable: ${(err as Error).message}`);
-      }
-      if (attempt >= 20) throw configStoreUnavailable('The configuration kept changing under this patch; try again.');
-      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
     }
   }
 
@@ -519,7 +472,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     async close() {
       limiter.stop();
       await events?.close();
-      if (refreshTimer) clearInterval(refreshTimer);
+      live.stop();
       await recordReplay?.close();
     },
   };

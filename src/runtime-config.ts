@@ -7,7 +7,9 @@
 import { TableClient } from '@azure/data-tables';
 import { findModel, modelNames } from './catalogue';
 import type { Deployment, SimulatorConfig, SimulatorMode } from './config';
+import { configStoreUnavailable } from './errors';
 import { faultsView, FaultConfigError, parseFaults } from './faults';
+import { log } from './log';
 import { LatencyConfigError, parseDeploymentLatency, parseDist, type Dist, type LatencyConfig, type LatencyProfile } from './latency';
 
 export class ConfigPatchError extends Error {}
@@ -231,5 +233,73 @@ export function tablePatchStore(connectionString: string, table: string): PatchS
         throw err;
       }
     },
+  };
+}
+
+export interface LiveConfig {
+  /** Settles once the shared patches (if any) have been read at start-up. */
+  ready: Promise<void>;
+  /** Validates `patch` in full, shares it (when there is storage) and applies it. */
+  patch(patch: unknown): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Keeps `config` (changed in place, so every holder sees it) equal to its start-up state with
+ * every accepted patch applied in order; `onChange` runs after each application.
+ */
+export function liveConfig(config: SimulatorConfig, onChange: () => void): LiveConfig {
+  const startup: SimulatorConfig = { ...config };
+  const store = config.storageConnectionString ? tablePatchStore(config.storageConnectionString, config.configSync.table) : undefined;
+  let patches: unknown[] = [];
+  let version: string | undefined;
+  const replay = (list: unknown[]) => list.reduce<SimulatorConfig>((current, p) => applyPatch(current, p), startup);
+
+  function apply(list: unknown[]): void {
+    Object.assign(config, replay(list));
+    patches = list;
+    onChange();
+  }
+
+  /** Other instances' changes, from storage. */
+  async function refresh(): Promise<void> {
+    if (!store) return;
+    try {
+      const stored = await store.read();
+      if (!stored || stored.version === version) return;
+      apply(stored.patches);
+      version = stored.version;
+    } catch (err) {
+      log.error(`configuration refresh from table ${config.configSync.table} failed: ${(err as Error).message}`);
+    }
+  }
+  const timer = store ? setInterval(refresh, config.configSync.refreshSeconds * 1000) : undefined;
+  timer?.unref();
+
+  return {
+    ready: refresh(),
+    async patch(patch) {
+      applyPatch(config, patch); // validate before anything is stored or changed
+      if (!store) return apply([...patches, patch]);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const stored = await store.read();
+          const list = [...(stored?.patches ?? []), patch];
+          replay(list); // with every other instance's patches too
+          const written = await store.write(list, stored?.version);
+          if (written !== undefined) {
+            apply(list);
+            version = written;
+            return;
+          }
+        } catch (err) {
+          if (err instanceof ConfigPatchError) throw err;
+          throw configStoreUnavailable(`The configuration table ${config.configSync.table} is unavailable: ${(err as Error).message}`);
+        }
+        if (attempt >= 20) throw configStoreUnavailable('The configuration kept changing under this patch; try again.');
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
+      }
+    },
+    stop: () => clearInterval(timer),
   };
 }
