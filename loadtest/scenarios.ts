@@ -66,16 +66,21 @@ function limitScenario(name: string, what: string, maxTokens: number, figure: st
   };
 }
 
+/** The latency scenarios: 20 users on a deployment without limits, 100-token answers, 30 s. */
+const LATENCY_RUN = {
+  deployments: { 'gpt-35-turbo-unlimited': { model: 'gpt-35-turbo' } },
+  deployment: 'gpt-35-turbo-unlimited',
+  maxTokens: 100,
+  users: 20,
+  durationSeconds: 30,
+};
+
 export const SCENARIOS: Record<string, Scenario> = {
   'base-latency': {
     name: 'base-latency',
     description: 'No added latency, no limits, as fast as possible: the simulator\'s own processing time.',
     env: { SIMULATOR_LATENCY: 'off' },
-    deployments: { 'gpt-35-turbo-unlimited': { model: 'gpt-35-turbo' } },
-    deployment: 'gpt-35-turbo-unlimited',
-    maxTokens: 100,
-    users: 20,
-    durationSeconds: 30,
+    ...LATENCY_RUN,
     criteria: [{
       name: 'base latency (mean, server-side)',
       measure: (r) => (r.server?.baseLatencyMean ?? mean(r.latencies)! / 1000) * 1000,
@@ -88,11 +93,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     name: 'added-latency',
     description: '1 s of simulated latency (10 ms per token, 100 tokens): the mean full latency.',
     env: { LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: '10', LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0.5' },
-    deployments: { 'gpt-35-turbo-unlimited': { model: 'gpt-35-turbo' } },
-    deployment: 'gpt-35-turbo-unlimited',
-    maxTokens: 100,
-    users: 20,
-    durationSeconds: 30,
+    ...LATENCY_RUN,
     criteria: [{
       name: 'full latency (mean)',
       measure: (r) => (r.server?.fullLatencyMean !== undefined ? r.server.fullLatencyMean * 1000 : mean(r.latencies)),
