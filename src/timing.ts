@@ -49,11 +49,16 @@ export function streamAnswer(ctx: RequestContext, events: Iterator<string>, pace
   return pacedSseResponse(events, headers, pace, () => ctx.timing?.done());
 }
 
-/** A whole answer, released when its last token step is due. */
-export async function answerAfterTokens(ctx: RequestContext, pace: TokenPace | undefined, steps: number, respond: () => Response): Promise<Response> {
-  if (pace) await sleepUntil(lastStepAt(pace, steps));
-  ctx.timing?.done();
-  return respond();
+/** A whole answer, released when its last token step is due (at once, synchronously, without a pace). */
+export function answerAfterTokens(ctx: RequestContext, pace: TokenPace | undefined, steps: number, respond: () => Response): Response | Promise<Response> {
+  if (!pace) {
+    ctx.timing?.done();
+    return respond();
+  }
+  return sleepUntil(lastStepAt(pace, steps)).then(() => {
+    ctx.timing?.done();
+    return respond();
+  });
 }
 
 /** A whole answer released `ms` after the request started. */
