@@ -5,30 +5,30 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import { getPath } from 'hono/utils/url';
+import { registerAdminRoutes } from './admin';
 import { findModel, ROUTE_DEFAULT_MODEL, type OperationKind } from './catalogue';
 import { ConfigError, type Deployment, type SimulatorConfig } from './config';
 import {
-  AoaiError, dailyCapReached, deploymentNotFound, internalError, invalidConfiguration, invalidJson, methodNotAllowed, notInRecordMode,
-  operationNotSupported, rateLimited, resourceNotFound, unauthorized,
+  AoaiError, dailyCapReached, deploymentNotFound, internalError, methodNotAllowed, operationNotSupported, rateLimited, recordingStoreUnavailable,
+  resourceNotFound, unauthorized,
 } from './errors';
+import { capMaxTokens, eventDirectory, type EventIdentity } from './events';
+import { createExtensionApi, ExtensionError, loadExtension, type ExtensionRegistry } from './extensions';
+import { createFaultState, earlyRetry, type FaultConfig } from './faults';
+import { baseHeaders, errorResponse, jsonResponse, readBody, responseHeaders, type Headers } from './http';
+import { globalProfile, slowdownFactor, type LatencyProfile } from './latency';
 import { createLimiter, type Admission, type DeploymentLimits } from './limits/limiter';
 import { memoryCounterStore, type CounterStore } from './limits/store';
 import { tableCounterStore } from './limits/table-store';
-import { baseHeaders, decodeUtf8, errorResponse, jsonResponse, readBody, responseHeaders, textResponse, type Headers } from './http';
 import { log } from './log';
 import type { Operation, RequestContext } from './operation';
 import { serveImage } from './operations/images';
-import * as errorConstructors from './errors';
-import { createExtensionApi, ExtensionError, loadExtension, type ExtensionRegistry } from './extensions';
-import { createFaultState, earlyRetry, type FaultConfig } from './faults';
-import { globalProfile, slowdownFactor, type LatencyProfile } from './latency';
-import { capMaxTokens, eventDirectory, type EventIdentity } from './events';
 import { createRecordReplay, recordedTokens, recordedUsage, type RecordReplay } from './record-replay';
+import { uriPath, type Interaction } from './recordings/format';
+import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, type Method } from './routes';
+import { liveConfig } from './runtime-config';
 import { attributes, simulatorMetrics } from './telemetry';
 import { answerAfter } from './timing';
-import { uriPath, type Interaction } from './recordings/format';
-import { CONFIG_ROUTE, EVENTS_USAGE_ROUTE, HEALTH_ROUTE, IMAGE_FILE_ROUTE, METRICS_ROUTE, OPERATION_ROUTES, SAVE_RECORDINGS_ROUTE, type Method } from './routes';
-import { ConfigPatchError, configView, liveConfig } from './runtime-config';
 
 export interface Simulator {
   /** Synchronous when the answer needs no I/O (hosts write those on their fastest path). */
@@ -87,7 +87,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       return (recordReplay = createRecordReplay(config, extensions.forwarders));
     } catch (err) {
       // e.g. a storage connection string without a Blob endpoint
-      throw errorConstructors.recordingStoreUnavailable(`The recording store cannot be used: ${(err as Error).message}`);
+      throw recordingStoreUnavailable(`The recording store cannot be used: ${(err as Error).message}`);
     }
   };
   // A store that cannot work is a start-up error in the modes that need it.
@@ -362,40 +362,6 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     faultState.reset();
   });
 
-  async function configRoute(request: Request): Promise<Response> {
-    const headers = baseHeaders(request, config.region);
-    try {
-      if (!isAuthorized(request)) throw unauthorized();
-      await live.ready;
-      if (request.method === 'PATCH') {
-        let patch: unknown;
-        try {
-          patch = JSON.parse(decodeUtf8(await readBody(request, 1024 * 1024)));
-        } catch (err) {
-          if (err instanceof AoaiError) throw err;
-          throw invalidJson();
-        }
-        await live.patch(patch);
-      }
-      return jsonResponse(200, configView(config), headers);
-    } catch (err) {
-      if (err instanceof ConfigPatchError) return errorResponse(invalidConfiguration(err.message), headers);
-      return errorResponse(asAoaiError(err), headers);
-    }
-  }
-
-  async function saveRecordings(request: Request): Promise<Response> {
-    const headers = baseHeaders(request, config.region);
-    try {
-      if (!isAuthorized(request)) throw unauthorized();
-      if (config.mode !== 'record') throw notInRecordMode(config.mode);
-      const saved = await recordings().save();
-      return jsonResponse(200, { message: '📼 Recordings saved', ...saved, store: recordings().storeName }, headers);
-    } catch (err) {
-      return errorResponse(asAoaiError(err), headers);
-    }
-  }
-
   // ---- The extension, if any: it registers before the built-in routes, so its routes come first.
   let ready = Promise.resolve();
   if (config.extensionPath) {
@@ -432,24 +398,10 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     jsonResponse(200, { message: '👋 aoai-api-simulator is running' }, baseHeaders(c.req.raw, config.region)));
   app.get(IMAGE_FILE_ROUTE.path, (c) =>
     serveImage(c.req.param('size') ?? '', c.req.param('file') ?? '', baseHeaders(c.req.raw, config.region)));
-  app.post(SAVE_RECORDINGS_ROUTE.path, (c) => saveRecordings(c.req.raw));
-  app.on(CONFIG_ROUTE.methods, CONFIG_ROUTE.path, (c) => configRoute(c.req.raw));
-  app.get(EVENTS_USAGE_ROUTE.path, async (c) => {
-    const headers = baseHeaders(c.req.raw, config.region);
-    if (!isAuthorized(c.req.raw)) return errorResponse(unauthorized(), headers);
-    if (!events) return errorResponse(errorConstructors.eventsNotConfigured(), headers);
-    try {
-      const rows = await events.usage();
-      const event = c.req.query('event');
-      return jsonResponse(200, { usage: event ? rows.filter((r) => r.event === event) : rows }, headers);
-    } catch (err) {
-      return errorResponse(errorConstructors.configStoreUnavailable(`The event usage table is unavailable: ${(err as Error).message}`), headers);
-    }
-  });
-  app.get(METRICS_ROUTE.path, async (c) => {
-    const headers = baseHeaders(c.req.raw, config.region);
-    if (!isAuthorized(c.req.raw)) return errorResponse(unauthorized(), headers);
-    return textResponse(200, await metrics.prometheus(), headers, 'text/plain; version=0.0.4; charset=utf-8');
+  registerAdminRoutes(app, {
+    config, live, metrics, events, isAuthorized,
+    recordings: () => recordings(),
+    fail: (err, headers) => errorResponse(asAoaiError(err), headers),
   });
   for (const route of OPERATION_ROUTES) {
     app.on(route.methods, route.path, (c) =>
