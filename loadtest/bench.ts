@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startAzuriteTables } from './azurite';
-import { startProcess, startSimulatorProcess } from './processes';
+import { deploymentsFile, startProcess, startSimulatorProcess } from './processes';
 import { bodyHash, serialiseRecordingFile } from '../src/recordings/format';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -94,11 +94,6 @@ function recordingDir(s: Scenario): string {
 
 const table = (rows: string[][], widths: number[]) => rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join(' ')).join('\n');
 
-function deploymentsFile(deployments: object): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'aoai-bench-')), 'deployments.json');
-  writeFileSync(file, JSON.stringify(deployments));
-  return file;
-}
 
 async function throughput(): Promise<boolean> {
   const bareServer = await startProcess(['-e', BARE_SERVER]);

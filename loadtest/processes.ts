@@ -2,7 +2,8 @@
 // `node dist/server/index.js` with PORT=0, its URL read from the line it prints when ready.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 export interface ServerProcess {
@@ -50,4 +51,11 @@ export function startProcess(args: string[], env: Record<string, string> = {}): 
 export function startSimulatorProcess(env: Record<string, string>): Promise<ServerProcess> {
   const script = process.env.SIMULATOR_SCRIPT ?? SERVER_SCRIPT;
   return startProcess([script], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warning', ...env });
+}
+
+/** A deployment config file (the Python simulator's format) in a fresh temp folder. */
+export function deploymentsFile(deployments: object): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'aoai-deployments-')), 'deployments.json');
+  writeFileSync(file, JSON.stringify(deployments));
+  return file;
 }

@@ -3,21 +3,13 @@
 // under autocannon. Prints a live progress line, a latency histogram and a pass/fail table
 // against the scenario's criteria; exits 1 when one fails.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { startSimulatorProcess, type ServerProcess } from './processes';
+import { deploymentsFile, startSimulatorProcess, type ServerProcess } from './processes';
 import { chatBody, SCENARIOS, type Scenario, type ScenarioResult } from './scenarios';
 
 const API_VERSION = '2024-10-21';
 
-function deploymentsFile(deployments: object): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'aoai-loadtest-')), 'deployments.json');
-  writeFileSync(file, JSON.stringify(deployments));
-  return file;
-}
 
 /** Sum and count of a histogram in /++/metrics for one deployment's 200s, or undefined without metrics. */
 async function serverHistogram(url: string, key: string, metric: string, deployment: string): Promise<{ sum: number; count: number } | undefined> {

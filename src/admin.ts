@@ -17,7 +17,8 @@ export interface AdminDeps {
   config: SimulatorConfig;
   live: LiveConfig;
   metrics: SimulatorMetrics;
-  events: EventDirectory | undefined;
+  /** The event directory, or undefined without storage. */
+  events(): EventDirectory | undefined;
   recordings(): RecordReplay;
   isAuthorized(request: Request): boolean;
   /** Renders an unexpected error as the pipeline does. */
@@ -61,10 +62,11 @@ export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
   });
 
   const eventUsage = admin(async (request, headers) => {
-    if (!deps.events) throw eventsNotConfigured();
+    const directory = deps.events();
+    if (!directory) throw eventsNotConfigured();
     let rows;
     try {
-      rows = await deps.events.usage();
+      rows = await directory.usage();
     } catch (err) {
       throw configStoreUnavailable(`The event usage table is unavailable: ${(err as Error).message}`);
     }

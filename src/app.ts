@@ -12,7 +12,7 @@ import {
   AoaiError, dailyCapReached, deploymentNotFound, internalError, methodNotAllowed, operationNotSupported, rateLimited, recordingStoreUnavailable,
   resourceNotFound, unauthorized,
 } from './errors';
-import { capMaxTokens, eventDirectory, type EventIdentity } from './events';
+import { capMaxTokens, eventDirectory, type EventDirectory, type EventIdentity } from './events';
 import { createExtensionApi, ExtensionError, loadExtension, type ExtensionRegistry } from './extensions';
 import { createFaultState, earlyRetry, type FaultConfig } from './faults';
 import { baseHeaders, errorResponse, jsonResponse, readBody, responseHeaders, type Headers } from './http';
@@ -68,9 +68,13 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   });
 
   const faultState = createFaultState();
-  const events = config.storageConnectionString
-    ? eventDirectory(config.storageConnectionString, { events: config.events.table, usage: config.events.usageTable }, config.events.refreshSeconds * 1000)
-    : undefined;
+  // Event codes need storage; the directory (and its refresh timer) starts with the first key
+  // that is not the simulator's, so deployments without events never read the table.
+  let events: EventDirectory | undefined;
+  const eventDirectoryOf = (): EventDirectory | undefined => (config.storageConnectionString
+    ? (events ??= eventDirectory(config.storageConnectionString, { events: config.events.table, usage: config.events.usageTable },
+      config.events.refreshSeconds * 1000))
+    : undefined);
   const metrics = simulatorMetrics();
 
   /** latency.base and latency.full (seconds) for one answer. */
@@ -149,8 +153,9 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   /** An attendee's event identity from their key (event code), or a 401 saying why. */
   function authenticateAttendee(request: Request): EventIdentity | Promise<EventIdentity> {
     const supplied = suppliedKey(request);
-    if (!events || !supplied) throw unauthorized();
-    return events.authenticate(supplied);
+    const directory = eventDirectoryOf();
+    if (!directory || !supplied) throw unauthorized();
+    return directory.authenticate(supplied);
   }
 
   /** The event's daily cap: one request from a per-event counter for the UTC day, shared by instances. */
@@ -399,7 +404,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
   app.get(IMAGE_FILE_ROUTE.path, (c) =>
     serveImage(c.req.param('size') ?? '', c.req.param('file') ?? '', baseHeaders(c.req.raw, config.region)));
   registerAdminRoutes(app, {
-    config, live, metrics, events, isAuthorized,
+    config, live, metrics, events: eventDirectoryOf, isAuthorized,
     recordings: () => recordings(),
     fail: (err, headers) => errorResponse(asAoaiError(err), headers),
   });

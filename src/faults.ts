@@ -102,9 +102,8 @@ export function faultsView(faults: FaultConfig | undefined): Record<string, unkn
   return out;
 }
 
-// gpt-4o's input tokens per minute per PTU (Microsoft's table); output tokens count 3x (833/min).
+// gpt-4o's input tokens per minute per PTU (Microsoft's table).
 export const DEFAULT_PTU_TPM = 2500;
-export const PTU_OUTPUT_WEIGHT = 3;
 
 const SERVER_ERRORS: Record<number, string> = {
   500: 'Internal server error',

@@ -4,10 +4,9 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzuriteTables, type Azurite } from '../loadtest/azurite';
-import { chatPath, deploymentsFile, KEY, post, sdk, startSimulator, type TestSimulator } from './helpers';
+import { apiError, chatPath, deploymentsFile, KEY, post, sdk, startSimulator, type TestSimulator } from './helpers';
 import { startUpstream } from './upstream';
 
 
@@ -176,15 +175,6 @@ describe('fault injection, through the openai client', () => {
   const ask = (deployment: string, maxRetries = 0) =>
     sdk(sim.url, deployment, undefined, maxRetries).chat.completions.create({ model: deployment, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 });
 
-  async function apiError(promise: Promise<unknown>): Promise<APIError> {
-    try {
-      await promise;
-    } catch (err) {
-      if (err instanceof APIError) return err;
-      throw err;
-    }
-    throw new Error('expected an APIError');
-  }
 
   it('server errors at a configured rate, from the deployment file', async () => {
     const err = await apiError(ask('errors'));

@@ -8,10 +8,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TableClient } from '@azure/data-tables';
-import { AzureOpenAI, APIError } from 'openai';
+import { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, startAzuriteTables, type Azurite } from '../loadtest/azurite';
-import { API_VERSION, chatPath, KEY, post, startSimulator, type TestSimulator } from './helpers';
+import { API_VERSION, apiError, chatPath, KEY, post, startSimulator, type TestSimulator } from './helpers';
 import { startUpstream } from './upstream';
 
 const HOUR = 3_600_000;
@@ -48,15 +48,6 @@ const event = (code: string, extra: Record<string, unknown> = {}) => ({
 const attendeeClient = (url: string, key: string, deployment = 'gpt-4o') =>
   new AzureOpenAI({ endpoint: url, apiKey: key, apiVersion: API_VERSION, deployment, maxRetries: 0 });
 
-async function refusal(promise: Promise<unknown>): Promise<APIError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof APIError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 const ask = (client: AzureOpenAI, max_tokens = 10) =>
   client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello there' }], max_tokens });
@@ -90,7 +81,7 @@ describe('event codes', () => {
   });
 
   it('refuse unknown, inactive, not started and ended codes with 401s that say which, and nothing else', async () => {
-    const unknown = await refusal(ask(attendeeClient(sim.url, 'NO-SUCH-CODE')));
+    const unknown = await apiError(ask(attendeeClient(sim.url, 'NO-SUCH-CODE')));
     expect(unknown.status).toBe(401);
     expect(unknown.message).toMatch(/invalid subscription key/);
     expect(unknown.message).not.toMatch(/Event|WORKSHOP/);
@@ -100,14 +91,14 @@ describe('event codes', () => {
       ['PAST-EVENT1', /has ended; it ended at \d{4}-/],
     ];
     for (const [code, message] of cases) {
-      const err = await refusal(ask(attendeeClient(sim.url, code)));
+      const err = await apiError(ask(attendeeClient(sim.url, code)));
       expect(err.status).toBe(401);
       expect(err.message).toMatch(message);
     }
   });
 
   it('refuse a deployment the event may not use with DeploymentNotFound', async () => {
-    const err = await refusal(ask(attendeeClient(sim.url, 'WORKSHOP-2026', 'gpt-4.1')));
+    const err = await apiError(ask(attendeeClient(sim.url, 'WORKSHOP-2026', 'gpt-4.1')));
     expect(err.status).toBe(404);
     expect((err.error as { code: string }).code).toBe('DeploymentNotFound');
   });
@@ -126,7 +117,7 @@ describe('event codes', () => {
     expect((await ask(attendeeClient(sim.url, 'SOON-OFF-1'))).choices).toHaveLength(1);
     await events.updateEntity({ partitionKey: 'event', rowKey: 'SOON-OFF-1', Active: false }, 'Merge');
     await new Promise((r) => setTimeout(r, 1500));
-    expect((await refusal(ask(attendeeClient(sim.url, 'SOON-OFF-1')))).message).toMatch(/is not active/);
+    expect((await apiError(ask(attendeeClient(sim.url, 'SOON-OFF-1')))).message).toMatch(/is not active/);
   });
 
   it('count requests and tokens per event and attendee (GET /++/events/usage, simulator key only)', async () => {
@@ -158,7 +149,7 @@ describe('event caps', () => {
     const name = await eventsTable([event('STRICT-CAP1')]);
     const sim = await startSimulator({ AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, EVENTS_TABLE: name, EVENT_MAX_TOKENS: 'reject' });
     try {
-      const err = await refusal(ask(attendeeClient(sim.url, 'STRICT-CAP1'), 50));
+      const err = await apiError(ask(attendeeClient(sim.url, 'STRICT-CAP1'), 50));
       expect(err.status).toBe(400);
       expect(err.message).toMatch(/at most 20 tokens per request/);
       expect((await ask(attendeeClient(sim.url, 'STRICT-CAP1'), 20)).choices).toHaveLength(1);

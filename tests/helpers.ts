@@ -1,10 +1,7 @@
 // Shared test fixtures: a real simulator on loopback, the official SDK pointed at it, raw HTTP
 // helpers, and a generated WAV file.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AzureOpenAI } from 'openai';
+import { APIError, AzureOpenAI } from 'openai';
 import { createParser } from 'eventsource-parser';
 import { loadConfig } from '../src/config';
 import { startServer } from '../server/index';
@@ -67,9 +64,16 @@ export function wav(seconds: number): Buffer {
   return out;
 }
 
-/** A deployment config file (the Python simulator's format) in a fresh temp folder. */
-export function deploymentsFile(deployments: object): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'aoai-deployments-')), 'deployments.json');
-  writeFileSync(file, JSON.stringify(deployments));
-  return file;
+
+export { deploymentsFile } from '../loadtest/processes';
+
+/** The APIError a call fails with (failing the test if it does not fail that way). */
+export async function apiError(promise: Promise<unknown>): Promise<APIError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof APIError) return err;
+    throw err;
+  }
+  throw new Error('expected an APIError');
 }

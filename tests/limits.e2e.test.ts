@@ -1,20 +1,12 @@
 // Rate limits as a client sees them: through the openai SDK and raw HTTP.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AzureOpenAI, RateLimitError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION, chatPath, KEY, post, startSimulator, type TestSimulator } from './helpers';
+import { API_VERSION, chatPath, KEY, post, startSimulator, type TestSimulator, deploymentsFile } from './helpers';
 
 let sim: TestSimulator;
 let python: TestSimulator;
 
-function deploymentsFile(deployments: object): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'aoai-sim-')), 'deployments.json');
-  writeFileSync(file, JSON.stringify(deployments));
-  return file;
-}
 
 beforeAll(async () => {
   const file = deploymentsFile({

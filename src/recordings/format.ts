@@ -149,7 +149,6 @@ const firstValue = (headers: HeaderLists | undefined, name: string): string | un
   }
   return undefined;
 };
-export const headerValue = firstValue;
 
 /**
  * The interaction's match key; a hand-edited one without `body_hash` is hashed from its body.
