@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startAzuriteTables } from './azurite';
 import { deploymentsFile, startProcess, startSimulatorProcess } from './processes';
-import { bodyHash, serialiseRecordingFile } from '../src/recordings/format';
+import { bodyHash, serialiseRecordingFile } from '../src/modes/recordings/format';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);

@@ -2,6 +2,8 @@
 // renders it with the common response headers. Texts are AOAI's own where known (see
 // shared/reference/aoai-wire-format.md B1, B2, B9).
 
+import { log } from './log';
+
 export interface GatewayErrorBody {
   error: { code: string; message: string };
 }
@@ -99,6 +101,13 @@ export const rateLimited = (operationId: string, apiVersion: string, reason: 'to
   });
 
 export const internalError = () => gateway(500, '500', 'Internal server error');
+
+/** What the client gets for anything thrown: an AoaiError as it is; anything else is logged and a 500. */
+export function asAoaiError(err: unknown): AoaiError {
+  if (err instanceof AoaiError) return err;
+  log.error(`unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  return internalError();
+}
 
 export function describeType(value: unknown): string {
   if (value === null) return 'null';

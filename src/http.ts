@@ -2,7 +2,7 @@
 // mutated afterwards) so hosts with a lightweight Response (e.g. @hono/node-server) keep their
 // fast path.
 
-import { AoaiError, requestTooLarge } from './errors';
+import { asAoaiError, AoaiError, requestTooLarge } from './errors';
 import { uuid } from './random';
 
 export type Headers = Record<string, string>;
@@ -42,6 +42,9 @@ export function textResponse(status: number, text: string, headers: Headers, con
 export function errorResponse(error: AoaiError, headers: Headers): Response {
   return new Response(JSON.stringify(error.body), { status: error.status, headers: responseHeaders(headers, error.headers, { 'content-type': JSON_TYPE }) });
 }
+
+/** The answer for anything thrown: AOAI's error body (a 500 for what is not an AoaiError). */
+export const failureResponse = (err: unknown, headers: Headers): Response => errorResponse(asAoaiError(err), headers);
 
 /** Yielded by event iterators before each token step; unpaced writers skip it (src/stream.ts paces by it). */
 export const TOKEN_STEP = '\u0000step';

@@ -1,5 +1,5 @@
 // Public surface of the core, used by the hosts (server/, functions/) and by extensions later.
-export { createSimulator, type Simulator } from './app';
+export { createSimulator, type Simulator } from './simulator';
 export { ConfigError, loadConfig, type Deployment, type SimulatorConfig } from './config';
 export { ALL_ROUTES, OPERATION_ROUTES, type RouteDefinition } from './routes';
-export { warmEncoders } from './tokens';
+export { warmEncoders } from './content/tokens';

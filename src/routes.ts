@@ -1,7 +1,7 @@
 // The one route table both hosts use: the core routes requests by it, and the Functions app
 // registers one function per row (functions/index.ts).
 
-import type { Operation } from './operation';
+import type { Operation } from './operations/operation';
 import { audioTranscriptions, audioTranslations } from './operations/audio';
 import { chatCompletions } from './operations/chat-completions';
 import { completions } from './operations/completions';

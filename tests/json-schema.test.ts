@@ -1,7 +1,7 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { generateFromSchema } from '../src/json-schema';
+import { generateFromSchema } from '../src/content/json-schema';
 import { seededRng } from '../src/random';
 
 const ajv = new Ajv({ strict: false });

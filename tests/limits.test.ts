@@ -3,8 +3,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLimiter, OVERSIZE_RETRY_MS, type DeploymentLimits } from '../src/limits/limiter';
-import { memoryCounterStore, type CounterKey, type CounterStore } from '../src/limits/store';
-import { tableCounterStore } from '../src/limits/table-store';
+import { memoryCounterStore, type CounterKey, type CounterStore } from '../src/limits/counters';
+import { tableCounterStore } from '../src/storage/counter-table';
 import { startAzuriteTables, type Azurite } from '../loadtest/azurite';
 
 let azurite: Azurite;

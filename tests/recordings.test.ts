@@ -9,9 +9,10 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { startAzurite, type Azurite } from '../loadtest/azurite';
-import { blobRecordingStore } from '../src/recordings/blob-store';
-import { bodyHash } from '../src/recordings/format';
-import { folderRecordingStore, type RecordingStore } from '../src/recordings/store';
+import { blobRecordingStore } from '../src/storage/recording-blob';
+import { bodyHash } from '../src/modes/recordings/format';
+import type { RecordingStore } from '../src/modes/recordings/store';
+import { folderRecordingStore } from '../src/storage/recording-folder';
 import { chatPath, KEY, post, sdk, sseData, startSimulator } from './helpers';
 import { startUpstream } from './upstream';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { generatePieces } from '../src/text';
-import { encoder, countChatPromptTokens } from '../src/tokens';
+import { generatePieces } from '../src/content/text';
+import { encoder, countChatPromptTokens } from '../src/content/tokens';
 import { seededRng } from '../src/random';
 
 describe('generated text', () => {

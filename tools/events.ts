@@ -9,7 +9,8 @@
 
 import { parseArgs } from 'node:util';
 import { TableClient } from '@azure/data-tables';
-import { CODE_PATTERN, eventDirectory, eventFromEntity } from '../src/events';
+import { CODE_PATTERN, eventDirectory, eventFromEntity } from '../src/events/directory';
+import { eventTables } from '../src/storage/event-tables';
 
 const PARTITION = 'event';
 
@@ -85,7 +86,7 @@ async function main(argv: string[]): Promise<void> {
       break;
     }
     case 'usage': {
-      const directory = eventDirectory(connection, { events: tableName, usage: process.env.EVENTS_USAGE_TABLE?.trim() || 'eventusage' }, 3_600_000);
+      const directory = eventDirectory(eventTables(connection, { events: tableName, usage: process.env.EVENTS_USAGE_TABLE?.trim() || 'eventusage' }), 3_600_000);
       const rows = (await directory.usage()).filter((r) => !code || r.event === code);
       await directory.close();
       printTable([['event', 'attendee', 'day', 'requests', 'prompt tokens', 'completion tokens'],

@@ -9,7 +9,7 @@
 // shrink as the window's remaining budget falls; idle leases are handed back. The store only
 // ever grants what is left, so the sum admitted across instances never exceeds a limit.
 
-import type { CounterKey, CounterStore } from './store';
+import type { CounterKey, CounterStore } from './counters';
 
 export type LimitKind = 'tokens' | 'requests';
 

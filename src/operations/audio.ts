@@ -2,10 +2,10 @@
 
 import { audioContentTooLarge, invalidRequest, missingParameter } from '../errors';
 import { jsonResponse, textResponse } from '../http';
-import { sample } from '../latency';
-import { requestBody, type Operation, type RequestContext } from '../operation';
+import { sample } from '../pacing/latency';
+import { requestBody, type Operation, type RequestContext } from './operation';
 import { seededRng } from '../random';
-import { generatePieces } from '../text';
+import { generatePieces } from '../content/text';
 import { optEnum, optNumber, optString, type Json } from '../validate';
 
 /** Whisper's upload limit (25 MiB). */

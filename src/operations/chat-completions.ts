@@ -2,11 +2,11 @@
 
 import { invalidRequest, invalidType, invalidValue, missingParameter, unsupportedParameter, unsupportedValue } from '../errors';
 import { decodeUtf8, jsonResponse, TOKEN_STEP } from '../http';
-import { answerAfterTokens, streamAnswer, tokenPace, tokenSteps } from '../timing';
-import { generateFromSchema } from '../json-schema';
-import { requestBody, type Operation, type RequestContext } from '../operation';
+import { answerAfterTokens, streamAnswer, tokenPace, tokenSteps } from './pacing';
+import { generateFromSchema } from '../content/json-schema';
+import { requestBody, type Operation, type RequestContext } from './operation';
 import { mathRng, randomId, seededRng, type Rng } from '../random';
-import { countChatPromptTokens, countTokens } from '../tokens';
+import { countChatPromptTokens, countTokens } from '../content/tokens';
 import { isObject, optBool, optEnum, optInt, optNumber, optObject, optStop, parseJsonObject, type Json } from '../validate';
 import {
   checkCompletionBudget, choiceFilterResults, generateText, promptFilterResults, splitTokens, systemFingerprint,

@@ -4,8 +4,8 @@
 import type { Encoding, ModelInfo } from '../catalogue';
 import { invalidValue, invalidRequest } from '../errors';
 import { md5Hex, type Rng } from '../random';
-import { drawLength, generatePieces, VOCABULARY } from '../text';
-import { encoder } from '../tokens';
+import { drawLength, generatePieces, VOCABULARY } from '../content/text';
+import { encoder } from '../content/tokens';
 
 const SAFE = { filtered: false, severity: 'safe' } as const;
 const NOT_DETECTED = { filtered: false, detected: false } as const;

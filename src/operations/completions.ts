@@ -2,10 +2,10 @@
 
 import { invalidType, invalidValue, missingParameter } from '../errors';
 import { decodeUtf8, jsonResponse, TOKEN_STEP } from '../http';
-import { answerAfterTokens, streamAnswer, tokenPace, tokenSteps } from '../timing';
-import { requestBody, type Operation, type RequestContext } from '../operation';
+import { answerAfterTokens, streamAnswer, tokenPace, tokenSteps } from './pacing';
+import { requestBody, type Operation, type RequestContext } from './operation';
 import { mathRng, randomId, seededRng, type Rng } from '../random';
-import { countTokens } from '../tokens';
+import { countTokens } from '../content/tokens';
 import { optBool, optInt, optNumber, optObject, optStop, parseJsonObject, type Json } from '../validate';
 import { checkCompletionBudget, choiceFilterResults, generateText, promptFilterResults, tokenLogprobs, type FinishReason } from './common';
 

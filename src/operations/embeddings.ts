@@ -2,10 +2,10 @@
 
 import { invalidRequest, invalidType, invalidValue, missingParameter } from '../errors';
 import { decodeUtf8, jsonResponse } from '../http';
-import { sample } from '../latency';
-import { requestBody, type Operation, type RequestContext } from '../operation';
+import { sample } from '../pacing/latency';
+import { requestBody, type Operation, type RequestContext } from './operation';
 import { seededRng } from '../random';
-import { countTokens } from '../tokens';
+import { countTokens } from '../content/tokens';
 import { optEnum, optInt, parseJsonObject } from '../validate';
 
 const MAX_INPUTS = 2048;

@@ -4,10 +4,10 @@
 
 import { invalidValue, missingParameter, resourceNotFound } from '../errors';
 import { decodeUtf8, jsonResponse, responseHeaders, type Headers } from '../http';
-import { sample } from '../latency';
-import { requestBody, type Operation, type RequestContext } from '../operation';
+import { sample } from '../pacing/latency';
+import { requestBody, type Operation, type RequestContext } from './operation';
 import { randomId } from '../random';
-import { gradientPng } from '../png';
+import { gradientPng } from '../content/png';
 import { optEnum, optInt, optString, parseJsonObject } from '../validate';
 
 const SIZES: Record<string, readonly string[]> = {

@@ -1,0 +1,124 @@
+// Token counting with js-tiktoken's bundled ranks (never downloaded). Encoders are built on
+// first use (0.3-0.6 s each); the standalone server warms them before it listens.
+
+import type { Tiktoken, TiktokenBPE } from 'js-tiktoken/lite' with { 'resolution-mode': 'import' };
+import type { Encoding } from '../catalogue';
+import { isObject } from '../validate';
+
+// js-tiktoken declares ESM types only; its CommonJS build is what `require` loads.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { Tiktoken: TiktokenClass } = require('js-tiktoken/lite') as { Tiktoken: new (ranks: TiktokenBPE) => Tiktoken };
+const RANKS: Record<Encoding, TiktokenBPE> = {
+  cl100k_base: require('js-tiktoken/ranks/cl100k_base'),
+  o200k_base: require('js-tiktoken/ranks/o200k_base'),
+};
+const encoders = new Map<Encoding, Tiktoken>();
+
+export function encoder(encoding: Encoding): Tiktoken {
+  let enc = encoders.get(encoding);
+  if (!enc) {
+    enc = new TiktokenClass(RANKS[encoding]);
+    encoders.set(encoding, enc);
+  }
+  return enc;
+}
+
+export function warmEncoders(): void {
+  encoder('cl100k_base');
+  encoder('o200k_base');
+}
+
+// Chat clients resend the whole conversation each turn, so the same strings are counted again
+// and again. Counts of strings up to 64 KiB are remembered (bounded; cleared when full).
+const CACHE_LIMIT = 20000;
+const CACHEABLE_LENGTH = 65536;
+const counted: Record<Encoding, Map<string, number>> = { cl100k_base: new Map(), o200k_base: new Map() };
+
+export function countTokens(text: string, encoding: Encoding): number {
+  if (text.length === 0) return 0;
+  const cache = counted[encoding];
+  let n = cache.get(text);
+  if (n === undefined) {
+    n = encoder(encoding).encode(text).length;
+    if (text.length <= CACHEABLE_LENGTH) {
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      cache.set(text, n);
+    }
+  }
+  return n;
+}
+
+// OpenAI's per-message accounting (the cookbook's num_tokens_from_messages): 3 tokens of framing
+// per message, every string value encoded, 1 more for `name`, 3 to prime the reply.
+const TOKENS_PER_MESSAGE = 3;
+const TOKENS_PER_NAME = 1;
+const REPLY_PRIMING = 3;
+// An image part: 85 base tokens at low detail; high/auto detail counted as a 1024x1024 image (4 tiles).
+const IMAGE_TOKENS_LOW = 85;
+const IMAGE_TOKENS_HIGH = 85 + 170 * 4;
+
+export function countChatPromptTokens(messages: readonly unknown[], tools: readonly unknown[] | undefined,
+  encoding: Encoding): number {
+  const count = (s: string) => countTokens(s, encoding);
+  let total = REPLY_PRIMING;
+  for (const message of messages) {
+    if (!isObject(message)) continue;
+    total += TOKENS_PER_MESSAGE;
+    for (const [key, value] of Object.entries(message)) {
+      if (typeof value === 'string') {
+        total += count(value);
+        if (key === 'name') total += TOKENS_PER_NAME;
+      } else if (key === 'content' && Array.isArray(value)) {
+        total += countContentParts(value, count);
+      } else if (key === 'tool_calls' && Array.isArray(value)) {
+        for (const call of value) {
+          const fn = isObject(call) && isObject(call.function) ? call.function : {};
+          total += 3 + count(String(fn.name ?? '')) + count(String(fn.arguments ?? ''));
+        }
+      }
+    }
+  }
+  if (tools?.length) total += countToolTokens(tools, encoding);
+  return total;
+}
+
+function countContentParts(parts: readonly unknown[], count: (s: string) => number): number {
+  let total = 0;
+  for (const part of parts) {
+    if (!isObject(part)) continue;
+    if (typeof part.text === 'string') total += count(part.text);
+    else if (part.type === 'image_url') {
+      const detail = isObject(part.image_url) ? part.image_url.detail : undefined;
+      total += detail === 'low' ? IMAGE_TOKENS_LOW : IMAGE_TOKENS_HIGH;
+    }
+  }
+  return total;
+}
+
+// The cookbook's num_tokens_for_tools: how function definitions are rendered into the prompt.
+function countToolTokens(tools: readonly unknown[], encoding: Encoding): number {
+  const count = (s: string) => countTokens(s, encoding);
+  const funcInit = encoding === 'o200k_base' ? 7 : 10;
+  const PROP_INIT = 3, PROP_KEY = 3, ENUM_INIT = -3, ENUM_ITEM = 3, FUNC_END = 12;
+  let total = 0;
+  for (const tool of tools) {
+    const fn = isObject(tool) && isObject(tool.function) ? tool.function : undefined;
+    if (!fn) continue;
+    total += funcInit + count(`${fn.name ?? ''}:${String(fn.description ?? '').replace(/\.$/, '')}`);
+    const properties = isObject(fn.parameters) && isObject(fn.parameters.properties) ? fn.parameters.properties : {};
+    const keys = Object.keys(properties);
+    if (keys.length) {
+      total += PROP_INIT;
+      for (const key of keys) {
+        const p = isObject(properties[key]) ? properties[key] as Record<string, unknown> : {};
+        total += PROP_KEY;
+        if (Array.isArray(p.enum)) {
+          total += ENUM_INIT;
+          for (const item of p.enum) total += ENUM_ITEM + count(String(item));
+        }
+        total += count(`${key}:${String(p.type ?? '')}:${String(p.description ?? '').replace(/\.$/, '')}`);
+      }
+    }
+  }
+  return total + FUNC_END;
+}

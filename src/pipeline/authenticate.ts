@@ -1,0 +1,47 @@
+// Stage: who is calling. The simulator key (api-key, or Authorization: Bearer) passes; any other
+// key is tried as an event code (attendees), which may also limit the deployments they reach.
+
+import { timingSafeEqual } from 'node:crypto';
+import { deploymentNotFound, unauthorized } from '../errors';
+import type { EventIdentity } from '../events/directory';
+import { settle, type Exchange, type Next, type Services, type Stage } from './exchange';
+
+/** The key a client sent: the named header; for `api-key`, else `Authorization: Bearer`. */
+export function suppliedKey(request: Request, header = 'api-key'): string | null {
+  const supplied = request.headers.get(header);
+  if (supplied !== null || header !== 'api-key') return supplied;
+  const authorization = request.headers.get('authorization');
+  return authorization?.toLowerCase().startsWith('bearer ') ? authorization.slice(7).trim() : null;
+}
+
+/**
+ * A check of the key against the simulator key. The comparison runs in constant time for a key
+ * of the right length; a wrong length is refused at once (revealing only the length, as
+ * Python's compare_digest does).
+ */
+export function keyChecker(apiKey: string, header = 'api-key'): (request: Request) => boolean {
+  const expected = Buffer.from(apiKey, 'utf8');
+  return (request) => {
+    const supplied = suppliedKey(request, header);
+    if (supplied === null) return false;
+    const bytes = Buffer.from(supplied, 'utf8');
+    return bytes.length === expected.length && timingSafeEqual(bytes, expected);
+  };
+}
+
+export function authenticate(services: Services): Stage {
+  /** An attendee may use the event's deployments only (a path without one reaches none). */
+  const admitAttendee = (x: Exchange, next: Next, attendee: EventIdentity) => {
+    const allowed = attendee.event.deployments;
+    if (allowed && (!x.deploymentName || !allowed.includes(x.deploymentName))) throw deploymentNotFound();
+    x.attendee = attendee;
+    return next(x);
+  };
+  return (x, next) => {
+    if (services.isAuthorized(x.request)) return next(x);
+    const supplied = suppliedKey(x.request);
+    const directory = services.events();
+    if (!directory || !supplied) throw unauthorized();
+    return settle(directory.authenticate(supplied), (attendee) => admitAttendee(x, next, attendee));
+  };
+}

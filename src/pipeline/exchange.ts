@@ -1,0 +1,80 @@
+// What one request carries through the pipeline's stages, the services they share, and how
+// stages compose (Hono-style: each gets the exchange and the rest of the pipeline).
+
+import type { Deployment, SimulatorConfig } from '../config';
+import type { EventDirectory, EventIdentity } from '../events/directory';
+import type { Generator } from '../extensions';
+import type { FaultConfig, FaultState } from '../faults';
+import type { Headers } from '../http';
+import type { DeploymentLimits, Limiter } from '../limits/limiter';
+import type { RecordReplay } from '../modes/record-replay';
+import type { Interaction } from '../modes/recordings/format';
+import type { Operation, RequestContext } from '../operations/operation';
+import type { SimulatorMetrics } from '../telemetry/metrics';
+import type { DeploymentResolver } from './resolve';
+
+/**
+ * One request on its way through. Operations see it as their RequestContext; `deployment` is
+ * set by the resolve stage, before any stage that hands the exchange to an operation.
+ */
+export interface Exchange extends RequestContext {
+  /** The route's operation; undefined on the other /openai/ paths record and replay serve. */
+  operation?: Operation;
+  /** As the client named it (the path segment, decoded). */
+  deploymentName?: string;
+  attendee?: EventIdentity;
+  limits?: DeploymentLimits;
+  faults?: FaultConfig;
+  /** Who the client is, for strict retry-after (only when the deployment enforces it). */
+  client?: string;
+  /** Replay: the recording that answers. */
+  recorded?: Interaction;
+  /** The body was changed (an event's token cap): what goes upstream is `body`. */
+  bodyChanged?: boolean;
+  parsed?: unknown;
+  /** Parsed without an AOAI refusal (replay tolerates requests our checks refuse). */
+  parsedOk?: boolean;
+  /** Tokens charged to the deployment's windows. */
+  charged?: number;
+  /** Called once when the answer has been handed over (set by the observe stage). */
+  answered?(status: number, generatedAt: number): void;
+}
+
+export type Next = (x: Exchange) => Response | Promise<Response>;
+export type Stage = (x: Exchange, next: Next) => Response | Promise<Response>;
+
+/** The stages in order, then the answer: built once, so a request costs one call per stage. */
+export function compose(stages: readonly Stage[], answer: Next): Next {
+  return stages.reduceRight<Next>((next, stage) => (x) => stage(x, next), answer);
+}
+
+/** Runs `then` on a value or a promise of one, staying synchronous when it can. */
+export function settle<T, R>(value: T | Promise<T>, then: (v: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(then) : then(value);
+}
+
+/** What the stages share; built once by the composition root (src/simulator.ts). */
+export interface Services {
+  config: SimulatorConfig;
+  limiter: Limiter;
+  faults: FaultState;
+  metrics: SimulatorMetrics;
+  deployments: DeploymentResolver;
+  /** The event directory, or undefined without storage (started on first use). */
+  events(): EventDirectory | undefined;
+  /** Record/replay over the recording store (started on first use). */
+  recordings(): RecordReplay;
+  /** Generators an extension replaced. */
+  generators: ReadonlyMap<Operation, Generator>;
+  isAuthorized(request: Request): boolean;
+}
+
+/** A new exchange for a request that has just arrived. */
+export function arrive(request: Request, headers: Headers, config: SimulatorConfig, operation: Operation | undefined,
+  deploymentName: string | undefined, apiVersion: string | undefined): Exchange {
+  const now = Date.now();
+  return {
+    request, config, headers, operation, deploymentName, apiVersion: apiVersion ?? '', now, startedAt: now,
+    deployment: undefined as unknown as Deployment,
+  };
+}

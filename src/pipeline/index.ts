@@ -1,0 +1,50 @@
+// The path of one AOAI request, in order. Each stage is a module of this folder (or a mode's);
+// a mode is the stage that answers. Read top to bottom: this is everything a request meets.
+
+import { failureResponse } from '../http';
+import { generate } from '../modes/generate';
+import { record } from '../modes/record';
+import { findRecording, replay } from '../modes/replay';
+import { admit, chargeEventDay } from './admit';
+import { authenticate } from './authenticate';
+import { compose, type Next, type Services, type Stage } from './exchange';
+import { guard } from './guard';
+import { observe } from './observe';
+import { pace } from './pace';
+import { limitEventTokens, parse } from './parse';
+import { resolve } from './resolve';
+
+export interface Pipelines {
+  /** A route of the table (route stage: src/pipeline/router.ts), in the current mode. */
+  operation: Record<'generate' | 'replay' | 'record', Next>;
+  /** Any other /openai/ path: record forwards it, replay answers it from a recording. */
+  other: Record<'replay' | 'record', Next>;
+}
+
+/** Every way out of a pipeline is an answer: a refusal anywhere becomes AOAI's error body. */
+const answerErrors: Stage = (x, next) => {
+  try {
+    const response = next(x);
+    return response instanceof Promise ? response.catch((err: unknown) => failureResponse(err, x.headers)) : response;
+  } catch (err) {
+    return failureResponse(err, x.headers);
+  }
+};
+
+export function pipelines(s: Services): Pipelines {
+  const [who, which, early, watch, cap, day] =
+    [authenticate(s), resolve(s), guard(s), observe(s), limitEventTokens(s), chargeEventDay(s)];
+  return {
+    operation: {
+      //                      route → authenticate → resolve → guard → observe → read and parse          → admit       → pace    → answer
+      generate: compose([answerErrors, who, which, early, watch, cap, day, parse(), admit(s), pace(s)], generate(s)),
+      replay: compose([answerErrors, who, which, early, watch, cap, findRecording(s), day, parse(), admit(s)], replay(s)),
+      // A transparent proxy: the real service judges api-version, deployment and limits.
+      record: compose([answerErrors, who, cap, day], record(s)),
+    },
+    other: {
+      replay: compose([answerErrors, who, day, findRecording(s)], replay(s)),
+      record: compose([answerErrors, who, day], record(s)),
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// Stage 1, route: the Hono app over the one route table. Extension routes first, then health,
+// generated images, the admin routes, each operation's route, and AOAI's 404/405 for the rest.
+
+import { Hono } from 'hono';
+import { getPath } from 'hono/utils/url';
+import { registerAdminRoutes, type AdminDeps } from '../admin/routes';
+import { methodNotAllowed, resourceNotFound } from '../errors';
+import type { ExtensionRoute } from '../extensions';
+import { baseHeaders, failureResponse, jsonResponse } from '../http';
+import { uriPath } from '../modes/recordings/format';
+import { serveImage } from '../operations/images';
+import type { Operation } from '../operations/operation';
+import { arrive, type Services } from './exchange';
+import type { Pipelines } from './index';
+import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, type Method } from '../routes';
+
+const OTHER_METHODS: Method[] = ['GET', 'PUT', 'PATCH', 'DELETE'];
+const DEPLOYMENT_IN_PATH = /^\/openai\/deployments\/([^/]+)\//;
+
+export interface RouterDeps {
+  services: Services;
+  pipelines: Pipelines;
+  admin: Omit<AdminDeps, 'config' | 'metrics' | 'isAuthorized' | 'events' | 'recordings'>;
+  extensionRoutes: readonly ExtensionRoute[];
+  /** Record mode also forwards paths an extension's forwarder may answer. */
+  hasForwarders: () => boolean;
+}
+
+export function createRouter({ services, pipelines, admin, extensionRoutes, hasForwarders }: RouterDeps): Hono {
+  const { config } = services;
+  const app = new Hono({
+    // Clients that join an endpoint ending in '/' with '/openai/...' send '//'; AOAI tolerates it.
+    getPath: (req) => {
+      const path = getPath(req);
+      return path.includes('//') ? path.replace(/\/{2,}/g, '/') : path;
+    },
+  });
+  for (const route of extensionRoutes) {
+    app.on(route.methods.map((m) => m.toUpperCase()), route.path, (c) => route.handler(c.req.raw, c.req.param() as Record<string, string>));
+  }
+  app.get(HEALTH_ROUTE.path, (c) =>
+    jsonResponse(200, { message: '👋 aoai-api-simulator is running' }, baseHeaders(c.req.raw, config.region)));
+  app.get(IMAGE_FILE_ROUTE.path, (c) =>
+    serveImage(c.req.param('size') ?? '', c.req.param('file') ?? '', baseHeaders(c.req.raw, config.region)));
+  registerAdminRoutes(app, {
+    ...admin, config, metrics: services.metrics, isAuthorized: services.isAuthorized,
+    events: services.events, recordings: services.recordings,
+  });
+
+  const runOperation = (request: Request, operation: Operation, deployment: string, apiVersion: string | undefined) =>
+    pipelines.operation[config.mode](arrive(request, baseHeaders(request, config.region), config, operation, deployment, apiVersion));
+  for (const route of OPERATION_ROUTES) {
+    const operation = route.operation!;
+    app.on(route.methods, route.path, (c) => runOperation(c.req.raw, operation, c.req.param('deployment')!, c.req.query('api-version')));
+    // Other methods only: a second handler matching POST would put every request through Hono's
+    // middleware chain instead of its direct single-handler call.
+    app.on([...OTHER_METHODS, 'HEAD', 'OPTIONS'].filter((m) => !route.methods.includes(m as Method)), route.path, () => { throw methodNotAllowed(); });
+  }
+
+  app.notFound((c) => {
+    const request = c.req.raw;
+    const path = uriPath(request.url);
+    const headers = baseHeaders(request, config.region);
+    if (config.mode === 'generate' || (!path.startsWith('/openai/') && !hasForwarders())) return failureResponse(resourceNotFound(), headers);
+    const deployment = DEPLOYMENT_IN_PATH.exec(path)?.[1];
+    return pipelines.other[config.mode](arrive(request, headers, config, undefined, deployment, undefined));
+  });
+  app.onError((err, c) => failureResponse(err, baseHeaders(c.req.raw, config.region)));
+  return app;
+}
