@@ -29,11 +29,13 @@ export async function handle(request: HttpRequest, context: InvocationContext): 
     return { status: 500, jsonBody: { error: { code: 'SimulatorConfigurationError', message: err.message } } };
   }
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
-  const response = await sim.fetch(new Request(request.url, {
-    method: request.method,
-    headers: request.headers,
-    body: hasBody ? await request.arrayBuffer() : undefined,
-  }));
+  const response = await sim.fetch(
+    new Request(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: hasBody ? await request.arrayBuffer() : undefined,
+    }),
+  );
   return { status: response.status, headers: Object.fromEntries(response.headers), body: response.body ?? undefined };
 }
 

@@ -19,14 +19,19 @@ export interface Azurite {
 export async function startAzuriteTables(): Promise<Azurite> {
   // host, port, keepAlive, dbPath, debugLog, accessLog, accessLogStream, debugLogPath, loose,
   // skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, inMemory
-  const server = new TableServer(new TableConfiguration('127.0.0.1', 0, undefined, undefined, false, false, undefined,
-    undefined, false, true, '', '', '', undefined, false, true));
+  const server = new TableServer(
+    new TableConfiguration('127.0.0.1', 0, undefined, undefined, false, false, undefined, undefined, false, true, '', '', '', undefined, false, true),
+  );
   await server.start();
   const { port } = server.httpServer.address();
   let requests = 0;
-  server.httpServer.on('request', () => { requests++; });
+  server.httpServer.on('request', () => {
+    requests++;
+  });
   return {
-    get requests() { return requests; },
+    get requests() {
+      return requests;
+    },
     connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${ACCOUNT_KEY};TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`,
     close: () => server.close(),
   };
@@ -37,14 +42,38 @@ export async function startAzurite(): Promise<Azurite> {
   const tables = await startAzuriteTables();
   // host, port, keepAlive, metadataDBPath, extentDBPath, persistencePaths, accessLog, accessLogStream,
   // debugLog, debugLogPath, loose, skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, inMemory
-  const blob = new BlobServer(new BlobConfiguration('127.0.0.1', 0, undefined, undefined, undefined, undefined,
-    false, undefined, false, undefined, false, true, '', '', '', undefined, false, true));
+  const blob = new BlobServer(
+    new BlobConfiguration(
+      '127.0.0.1',
+      0,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      false,
+      undefined,
+      false,
+      undefined,
+      false,
+      true,
+      '',
+      '',
+      '',
+      undefined,
+      false,
+      true,
+    ),
+  );
   await blob.start();
   const { port } = blob.httpServer.address();
   let blobRequests = 0;
-  blob.httpServer.on('request', () => { blobRequests++; });
+  blob.httpServer.on('request', () => {
+    blobRequests++;
+  });
   return {
-    get requests() { return tables.requests + blobRequests; },
+    get requests() {
+      return tables.requests + blobRequests;
+    },
     connectionString: `${tables.connectionString}BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`,
     close: async () => {
       await Promise.all([tables.close(), blob.close()]);

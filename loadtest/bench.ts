@@ -42,12 +42,19 @@ const server = require('node:http').createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
 `;
 
-interface Scenario { name: string; path: string; body?: unknown; expect?: number; target?: number; replay?: boolean }
+interface Scenario {
+  name: string;
+  path: string;
+  body?: unknown;
+  expect?: number;
+  target?: number;
+  replay?: boolean;
+}
 
 const request = (url: string, s: Scenario, connections = CONNECTIONS) => ({
   url: url + s.path,
   connections,
-  method: s.body ? 'POST' as const : 'GET' as const,
+  method: s.body ? ('POST' as const) : ('GET' as const),
   headers: { 'api-key': KEY, 'content-type': 'application/json' },
   body: s.body ? JSON.stringify(s.body) : undefined,
 });
@@ -70,7 +77,11 @@ const chatPath = (d: string) => `/openai/deployments/${d}/chat/completions${V}`;
 const SCENARIOS: Scenario[] = [
   { name: 'chat, non-streaming (20 tokens)', path: chatPath('gpt-4o'), body: { messages, max_tokens: 20 }, target: 0.35 },
   { name: 'chat, streaming (20 tokens)', path: chatPath('gpt-4o'), body: { messages, max_tokens: 20, stream: true }, target: 0.2 },
-  { name: 'embeddings (ada-002, base64)', path: `/openai/deployments/text-embedding-ada-002/embeddings${V}`, body: { input: 'The quick brown fox', encoding_format: 'base64' } },
+  {
+    name: 'embeddings (ada-002, base64)',
+    path: `/openai/deployments/text-embedding-ada-002/embeddings${V}`,
+    body: { input: 'The quick brown fox', encoding_format: 'base64' },
+  },
   { name: '429 path (limit spent)', path: chatPath('throttled'), body: { messages, max_tokens: 20 }, expect: 429, target: 0.6 },
   { name: 'replay hit (chat, recorded)', path: chatPath('gpt-4o'), body: { messages, max_tokens: 20 }, replay: true },
 ];
@@ -80,31 +91,54 @@ function recordingDir(s: Scenario): string {
   const dir = mkdtempSync(join(tmpdir(), 'aoai-bench-rec-'));
   const body = JSON.stringify(s.body);
   const answer = {
-    id: 'chatcmpl-recorded', object: 'chat.completion', created: 1700000000, model: 'gpt-4o-2024-08-06',
-    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello team, a recorded greeting of about twenty tokens for the replay benchmark run.' }, finish_reason: 'stop' }],
+    id: 'chatcmpl-recorded',
+    object: 'chat.completion',
+    created: 1700000000,
+    model: 'gpt-4o-2024-08-06',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: 'Hello team, a recorded greeting of about twenty tokens for the replay benchmark run.' },
+        finish_reason: 'stop',
+      },
+    ],
     usage: { prompt_tokens: 16, completion_tokens: 20, total_tokens: 36 },
   };
-  writeFileSync(join(dir, 'openai_deployments_gpt-4o_chat_completions.yaml'), serialiseRecordingFile([{
-    request: { method: 'POST', uri: `http://localhost${s.path}`, headers: { 'content-type': ['application/json'] }, body, body_hash: bodyHash(body, 'application/json') },
-    response: { status: { code: 200 }, headers: { 'content-type': ['application/json'] }, body: { string: JSON.stringify(answer) }, duration_ms: 900 },
-    context_values: {},
-  }]));
+  writeFileSync(
+    join(dir, 'openai_deployments_gpt-4o_chat_completions.yaml'),
+    serialiseRecordingFile([
+      {
+        request: {
+          method: 'POST',
+          uri: `http://localhost${s.path}`,
+          headers: { 'content-type': ['application/json'] },
+          body,
+          body_hash: bodyHash(body, 'application/json'),
+        },
+        response: { status: { code: 200 }, headers: { 'content-type': ['application/json'] }, body: { string: JSON.stringify(answer) }, duration_ms: 900 },
+        context_values: {},
+      },
+    ]),
+  );
   return dir;
 }
 
 const table = (rows: string[][], widths: number[]) => rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join(' ')).join('\n');
 
-
 async function throughput(): Promise<boolean> {
   const bareServer = await startProcess(['-e', BARE_SERVER]);
   // 'throttled' has one request per 10 s: after the first, every request is a 429.
   const sim = await startSimulatorProcess({
-    SIMULATOR_API_KEY: KEY, SIMULATOR_LATENCY: 'off',
+    SIMULATOR_API_KEY: KEY,
+    SIMULATOR_LATENCY: 'off',
     OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({ throttled: { model: 'gpt-4o', tokensPerMinute: 1000, requestsPerMinute: 6 } }),
   });
   const replayScenario = SCENARIOS.find((s) => s.replay)!;
   const replaySim = await startSimulatorProcess({
-    SIMULATOR_API_KEY: KEY, SIMULATOR_MODE: 'replay', RECORDING_DIR: recordingDir(replayScenario), RECORDING_TIME_FACTOR: '0',
+    SIMULATOR_API_KEY: KEY,
+    SIMULATOR_MODE: 'replay',
+    RECORDING_DIR: recordingDir(replayScenario),
+    RECORDING_TIME_FACTOR: '0',
   });
   try {
     console.log(`Throughput: ${CONNECTIONS} connections, ${SECONDS} s per run after a 2 s warm-up, Node ${process.version}\n`);
@@ -114,7 +148,8 @@ async function throughput(): Promise<boolean> {
     const bareBefore = await measure(bareServer.url, bareScenario);
     const measured: [Scenario, number][] = [];
     for (const s of SCENARIOS) {
-      if (s.expect === 429) await fetch(sim.url + s.path, { method: 'POST', headers: { 'api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(s.body) });
+      if (s.expect === 429)
+        await fetch(sim.url + s.path, { method: 'POST', headers: { 'api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(s.body) });
       measured.push([s, await measure(s.replay ? replaySim.url : sim.url, s)]);
     }
     const bareAfter = await measure(bareServer.url, bareScenario);
@@ -126,7 +161,9 @@ async function throughput(): Promise<boolean> {
       if (s.target && ratio < s.target) ok = false;
       rows.push([s.name, rps.toFixed(0), ratio.toFixed(2) + 'x', s.target ? `${ratio >= s.target ? '>=' : 'BELOW'} ${s.target}x` : '']);
     }
-    console.log(`bare node:http fixed JSON: ${bareBefore.toFixed(0)} req/s before, ${bareAfter.toFixed(0)} req/s after; ratios use their mean, ${bare.toFixed(0)}\n`);
+    console.log(
+      `bare node:http fixed JSON: ${bareBefore.toFixed(0)} req/s before, ${bareAfter.toFixed(0)} req/s after; ratios use their mean, ${bare.toFixed(0)}\n`,
+    );
     console.log(table(rows, [34, 10, 8, 14]) + '\n');
     return ok;
   } finally {
@@ -137,14 +174,19 @@ async function throughput(): Promise<boolean> {
 async function scaleOut(): Promise<void> {
   const azurite = await startAzuriteTables();
   const env = {
-    SIMULATOR_API_KEY: KEY, SIMULATOR_LATENCY: 'off',
+    SIMULATOR_API_KEY: KEY,
+    SIMULATOR_LATENCY: 'off',
     AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
     OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({ big: { model: 'gpt-4o', tokensPerMinute: MULTI_TPM, requestsPerMinute: 100_000_000 } }),
   };
   const servers = await Promise.all([1, 2, 3].map(() => startSimulatorProcess(env)));
   try {
     const body = { messages: [{ role: 'user', content: 'Count to ten' }], max_tokens: MULTI_MAX_TOKENS };
-    const probe = await fetch(servers[0].url + chatPath('big'), { method: 'POST', headers: { 'api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const probe = await fetch(servers[0].url + chatPath('big'), {
+      method: 'POST',
+      headers: { 'api-key': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const cost = ((await probe.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens + MULTI_MAX_TOKENS;
     const opsBefore = azurite.requests;
     // Admissions are attributed to windows by the response's `created` (the server's admission
@@ -158,25 +200,37 @@ async function scaleOut(): Promise<void> {
     const start = Date.now();
     // Long enough to hold one whole minute window (the token window), from wherever we start.
     const duration = MULTI_SECONDS ?? Math.ceil(((Math.ceil(start / 60000) + 1) * 60000 + 1000 - start) / 1000);
-    const results = await Promise.all(servers.map((s) => {
-      const { url, ...options } = request(s.url, { name: 'big', path: chatPath('big'), body }, Math.ceil(CONNECTIONS / 3));
-      return autocannon({ ...options, url, duration, requests: [{ method: 'POST', body: options.body, headers: options.headers, onResponse }] });
-    }));
+    const results = await Promise.all(
+      servers.map((s) => {
+        const { url, ...options } = request(s.url, { name: 'big', path: chatPath('big'), body }, Math.ceil(CONNECTIONS / 3));
+        return autocannon({ ...options, url, duration, requests: [{ method: 'POST', body: options.body, headers: options.headers, onResponse }] });
+      }),
+    );
     const end = Date.now();
     const ops = azurite.requests - opsBefore;
     const total = results.reduce((sum, r) => sum + r.requests.total, 0);
     const seconds = (end - start) / 1000;
-    console.log(`Scale-out: 3 processes sharing Azurite Table Storage, deployment at ${MULTI_TPM.toLocaleString('en')} TPM, ${cost} tokens per request, ${duration} s\n`);
-    const rows = [['requests/s (all answers)', (total / seconds).toFixed(0)],
+    console.log(
+      `Scale-out: 3 processes sharing Azurite Table Storage, deployment at ${MULTI_TPM.toLocaleString('en')} TPM, ${cost} tokens per request, ${duration} s\n`,
+    );
+    const rows = [
+      ['requests/s (all answers)', (total / seconds).toFixed(0)],
       ['admitted requests/s', (admittedAt.length / seconds).toFixed(0)],
       ['429s', String(rejected)],
       ['storage operations', String(ops)],
-      ['storage operations per admitted request', (ops / Math.max(1, admittedAt.length)).toFixed(4)]];
+      ['storage operations per admitted request', (ops / Math.max(1, admittedAt.length)).toFixed(4)],
+    ];
     const minutes = new Map<number, number>();
     for (let m = Math.ceil(start / 60000); (m + 1) * 60000 <= end; m++) minutes.set(m, 0);
-    for (const t of admittedAt) { const m = Math.floor(t / 60000); if (minutes.has(m)) minutes.set(m, minutes.get(m)! + 1); }
+    for (const t of admittedAt) {
+      const m = Math.floor(t / 60000);
+      if (minutes.has(m)) minutes.set(m, minutes.get(m)! + 1);
+    }
     for (const [m, count] of minutes) {
-      rows.push([`admitted/limit, minute ${new Date(m * 60000).toISOString().slice(11, 16)}`, `${(count * cost).toLocaleString('en')} / ${MULTI_TPM.toLocaleString('en')} = ${((count * cost) / MULTI_TPM).toFixed(4)}`]);
+      rows.push([
+        `admitted/limit, minute ${new Date(m * 60000).toISOString().slice(11, 16)}`,
+        `${(count * cost).toLocaleString('en')} / ${MULTI_TPM.toLocaleString('en')} = ${((count * cost) / MULTI_TPM).toFixed(4)}`,
+      ]);
     }
     if (!minutes.size) rows.push(['admitted/limit per window', `no full minute window in ${duration} s`]);
     console.log(table(rows, [58, 40]));
@@ -191,7 +245,11 @@ const PACE = { ttftMs: 500, tokens: 100 };
 // (clients, inter-token ms): 40 tokens/s per stream, then twice the streams at 20 tokens/s.
 // Every token is one write to one socket: 2000 streams at 40 tokens/s (80,000 writes/s) need more
 // than the one core a Node process has on this 2-core machine shared with the load generator.
-const PACED_RUNS: [number, number][] = [[200, 25], [1000, 25], [STREAMS, 50]];
+const PACED_RUNS: [number, number][] = [
+  [200, 25],
+  [1000, 25],
+  [STREAMS, 50],
+];
 const PACED_SECONDS = 15;
 
 /** CPU time (ms) a process has used, from /proc (Linux). */
@@ -200,32 +258,41 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz ticks
 }
 
-interface StreamTiming { started: number; firstEvent: number; gaps: number[]; tokens: number }
+interface StreamTiming {
+  started: number;
+  firstEvent: number;
+  gaps: number[];
+  tokens: number;
+}
 
 /** One stream over a raw node:http request: when its chunks arrive, tokens counted per chunk. */
 function timeStream(url: string, agent: Agent, body: string): Promise<StreamTiming> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = httpRequest(url, { method: 'POST', agent, headers: { 'api-key': KEY, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let firstEvent = 0;
-      let last = 0;
-      let tokens = 0;
-      const gaps: number[] = [];
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const now = performance.now() - started;
-        if (!firstEvent) firstEvent = now;
-        // Content chunks carry "content":"<token>"; the role chunk's content is "".
-        const contentEvents = (chunk.match(/"delta":\{"content":"[^"]/g) ?? []).length;
-        if (contentEvents) {
-          if (tokens) gaps.push((now - last) / contentEvents);
-          tokens += contentEvents;
-          last = now;
-        }
-      });
-      res.on('end', () => resolve({ started, firstEvent, gaps, tokens }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      url,
+      { method: 'POST', agent, headers: { 'api-key': KEY, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let firstEvent = 0;
+        let last = 0;
+        let tokens = 0;
+        const gaps: number[] = [];
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const now = performance.now() - started;
+          if (!firstEvent) firstEvent = now;
+          // Content chunks carry "content":"<token>"; the role chunk's content is "".
+          const contentEvents = (chunk.match(/"delta":\{"content":"[^"]/g) ?? []).length;
+          if (contentEvents) {
+            if (tokens) gaps.push((now - last) / contentEvents);
+            tokens += contentEvents;
+            last = now;
+          }
+        });
+        res.on('end', () => resolve({ started, firstEvent, gaps, tokens }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -268,8 +335,10 @@ async function pacedStreams(): Promise<boolean> {
   try {
     const body = JSON.stringify({ messages, max_tokens: PACE.tokens, stream: true });
     await Promise.all(Array.from({ length: 50 }, () => timeStream(sim.url + chatPath(`paced-${PACED_RUNS[0][1]}`), agent, body))); // warm up
-    console.log(`Paced streams: TTFT ${PACE.ttftMs} ms, ${PACE.tokens} tokens each; a steady population of streaming clients, ` +
-      `${PACED_SECONDS} s measured after the ramp\n`);
+    console.log(
+      `Paced streams: TTFT ${PACE.ttftMs} ms, ${PACE.tokens} tokens each; a steady population of streaming clients, ` +
+        `${PACED_SECONDS} s measured after the ramp\n`,
+    );
     const rows = [['streams in flight', 'inter-token', 'streams', 'TTFT mean', 'TTFT p95', 'gap mean', 'gap p95', 'sim CPU/stream', 'within 10%']];
     let ok = true;
     for (const [users, itlMs] of PACED_RUNS) {
@@ -281,15 +350,26 @@ async function pacedStreams(): Promise<boolean> {
       const cpu = cpuMs(sim.process.pid!) - cpuBefore;
       const client = process.cpuUsage(clientBefore);
       const wall = performance.now() - wallBefore;
-      console.log(`  ${users} clients: simulator ${(cpu / wall * 100).toFixed(0)}% of a core, load generator ${((client.user + client.system) / 1000 / wall * 100).toFixed(0)}%`);
+      console.log(
+        `  ${users} clients: simulator ${((cpu / wall) * 100).toFixed(0)}% of a core, load generator ${(((client.user + client.system) / 1000 / wall) * 100).toFixed(0)}%`,
+      );
       const ttft = measured.map((t) => t.firstEvent);
       const gaps = measured.flatMap((t) => t.gaps);
       const ttftMean = ttft.reduce((a, b) => a + b, 0) / ttft.length;
       const gapMean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
       const within = Math.abs(ttftMean - PACE.ttftMs) <= PACE.ttftMs * 0.1 && Math.abs(gapMean - itlMs) <= itlMs * 0.1;
       if (!within) ok = false;
-      rows.push([String(peak), `${itlMs} ms`, String(measured.length), `${ttftMean.toFixed(0)} ms`, `${percentile(ttft, 0.95).toFixed(0)} ms`,
-        `${gapMean.toFixed(1)} ms`, `${percentile(gaps, 0.95).toFixed(1)} ms`, `${(cpu / measured.length).toFixed(2)} ms`, within ? 'yes' : 'NO']);
+      rows.push([
+        String(peak),
+        `${itlMs} ms`,
+        String(measured.length),
+        `${ttftMean.toFixed(0)} ms`,
+        `${percentile(ttft, 0.95).toFixed(0)} ms`,
+        `${gapMean.toFixed(1)} ms`,
+        `${percentile(gaps, 0.95).toFixed(1)} ms`,
+        `${(cpu / measured.length).toFixed(2)} ms`,
+        within ? 'yes' : 'NO',
+      ]);
     }
     console.log(table(rows, [18, 12, 8, 10, 9, 9, 8, 15, 10]) + '\n');
     return ok;

@@ -36,11 +36,12 @@ export function startProcess(args: string[], env: Record<string, string> = {}): 
         resolve({
           url: match[1].replace('localhost', '127.0.0.1'),
           process: child,
-          stop: () => new Promise((done) => {
-            if (child.exitCode !== null) return done();
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
+          stop: () =>
+            new Promise((done) => {
+              if (child.exitCode !== null) return done();
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+            }),
         });
       }
     });

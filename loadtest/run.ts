@@ -10,7 +10,6 @@ import { chatBody, SCENARIOS, type Scenario, type ScenarioResult } from './scena
 
 const API_VERSION = '2024-10-21';
 
-
 /** Sum and count of a histogram in /++/metrics for one deployment's 200s, or undefined without metrics. */
 async function serverHistogram(url: string, key: string, metric: string, deployment: string): Promise<{ sum: number; count: number } | undefined> {
   try {
@@ -18,7 +17,9 @@ async function serverHistogram(url: string, key: string, metric: string, deploym
     if (!res.ok) return undefined;
     const text = await res.text();
     const value = (suffix: string) => {
-      const line = text.split('\n').find((l) => l.startsWith(`${metric}_${suffix}{`) && l.includes(`deployment="${deployment}"`) && l.includes('status_code="200"'));
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`${metric}_${suffix}{`) && l.includes(`deployment="${deployment}"`) && l.includes('status_code="200"'));
       return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
     };
     return { sum: value('sum'), count: value('count') };
@@ -58,7 +59,10 @@ const percentile = (xs: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 };
 
-export async function runScenario(scenario: Scenario, options: { seconds?: number; endpoint?: string; key?: string; quiet?: boolean } = {}): Promise<{ result: ScenarioResult; passed: boolean; report: string }> {
+export async function runScenario(
+  scenario: Scenario,
+  options: { seconds?: number; endpoint?: string; key?: string; quiet?: boolean } = {},
+): Promise<{ result: ScenarioResult; passed: boolean; report: string }> {
   const key = options.key ?? 'loadtest-key';
   let sim: ServerProcess | undefined;
   let url = options.endpoint?.replace(/\/+$/, '');
@@ -85,16 +89,20 @@ export async function runScenario(scenario: Scenario, options: { seconds?: numbe
       connections: scenario.users,
       duration: seconds,
       ...(scenario.rate ? { overallRate: scenario.rate } : {}),
-      requests: [{
-        method: 'POST', headers, body,
-        onResponse: (code: number, responseBody: string) => {
-          if (code !== 200) return;
-          const created = Number(/"created":(\d+)/.exec(responseBody)?.[1]);
-          const prompt = Number(/"prompt_tokens":(\d+)/.exec(responseBody)?.[1] ?? 0);
-          // The admission charge: prompt tokens + max_tokens (the aoai cost model).
-          admitted.push({ at: created * 1000, tokens: prompt + scenario.maxTokens });
+      requests: [
+        {
+          method: 'POST',
+          headers,
+          body,
+          onResponse: (code: number, responseBody: string) => {
+            if (code !== 200) return;
+            const created = Number(/"created":(\d+)/.exec(responseBody)?.[1]);
+            const prompt = Number(/"prompt_tokens":(\d+)/.exec(responseBody)?.[1] ?? 0);
+            // The admission charge: prompt tokens + max_tokens (the aoai cost model).
+            admitted.push({ at: created * 1000, tokens: prompt + scenario.maxTokens });
+          },
         },
-      }],
+      ],
     });
     instance.on('response', (_client: unknown, code: number, _bytes: number, ms: number) => {
       status[code] = (status[code] ?? 0) + 1;
@@ -103,7 +111,8 @@ export async function runScenario(scenario: Scenario, options: { seconds?: numbe
     const progress = setInterval(() => {
       if (options.quiet) return;
       const elapsed = (Date.now() - started) / 1000;
-      const line = `${scenario.name}: ${elapsed.toFixed(0)}/${seconds} s, ${Object.values(status).reduce((a, b) => a + b, 0)} answers, ` +
+      const line =
+        `${scenario.name}: ${elapsed.toFixed(0)}/${seconds} s, ${Object.values(status).reduce((a, b) => a + b, 0)} answers, ` +
         `${status['200'] ?? 0} ok, ${status['429'] ?? 0} 429, p50 ${percentile(latencies, 0.5).toFixed(0)} ms`;
       if (process.stdout.isTTY) process.stdout.write(`\r${line}   `);
       else if (Math.round(elapsed) % 10 === 0) console.log(line);
@@ -119,7 +128,10 @@ export async function runScenario(scenario: Scenario, options: { seconds?: numbe
       minutes.push({ minute: new Date(m * 60000).toISOString().slice(11, 16), requests: inMinute.length, tokens: inMinute.reduce((s, a) => s + a.tokens, 0) });
     }
     const result: ScenarioResult = {
-      seconds: (ended - started) / 1000, minutes, status, latencies,
+      seconds: (ended - started) / 1000,
+      minutes,
+      status,
+      latencies,
       server: {
         baseLatencyMean: await serverMean(url, key, 'aoai_api_simulator_latency_base', scenario.deployment, baseBefore),
         fullLatencyMean: await serverMean(url, key, 'aoai_api_simulator_latency_full', scenario.deployment, fullBefore),
@@ -138,16 +150,24 @@ function judge(scenario: Scenario, r: ScenarioResult): { passed: boolean; report
     const value = c.measure(r);
     const ok = value !== undefined && Number.isFinite(value) && c.pass(value);
     if (!ok) passed = false;
-    rows.push([c.name, value === undefined || !Number.isFinite(value) ? 'n/a' : `${Math.round(value * 10) / 10} ${c.unit}`.trim(), `${c.expected} ${c.unit}`.trim(), ok ? 'PASS' : 'FAIL']);
+    rows.push([
+      c.name,
+      value === undefined || !Number.isFinite(value) ? 'n/a' : `${Math.round(value * 10) / 10} ${c.unit}`.trim(),
+      `${c.expected} ${c.unit}`.trim(),
+      ok ? 'PASS' : 'FAIL',
+    ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const table = rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ')).join('\n');
   const total = Object.values(r.status).reduce((a, b) => a + b, 0);
   const lines = [
     `${scenario.name}: ${scenario.description}`,
-    `${total} answers in ${r.seconds.toFixed(0)} s (${Object.entries(r.status).map(([s, n]) => `${s}: ${n}`).join(', ')}); ` +
-      `client latency of 200s p50 ${percentile(r.latencies, 0.5).toFixed(1)} ms, p95 ${percentile(r.latencies, 0.95).toFixed(1)} ms`,
-    ...(r.minutes.length ? ['per full minute: ' + r.minutes.map((m) => `${m.minute} ${m.requests} req / ${m.tokens.toLocaleString('en')} tokens`).join('; ')] : []),
+    `${total} answers in ${r.seconds.toFixed(0)} s (${Object.entries(r.status)
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ')}); ` + `client latency of 200s p50 ${percentile(r.latencies, 0.5).toFixed(1)} ms, p95 ${percentile(r.latencies, 0.95).toFixed(1)} ms`,
+    ...(r.minutes.length
+      ? ['per full minute: ' + r.minutes.map((m) => `${m.minute} ${m.requests} req / ${m.tokens.toLocaleString('en')} tokens`).join('; ')]
+      : []),
     '',
     'latency of successful answers (client side):',
     histogram(r.latencies),

@@ -45,8 +45,16 @@ const count429 = (r: ScenarioResult) => r.status['429'] ?? 0;
  * A 100,000 TPM deployment (600 RPM) under 30 users at 100 requests/s: every full minute must
  * land in `range` (lowest and highest alike), with at least 100 429s.
  */
-function limitScenario(name: string, what: string, maxTokens: number, figure: string,
-  perMinute: (m: ScenarioResult['minutes'][number]) => number, range: (v: number) => boolean, expected: string, unit: string): Scenario {
+function limitScenario(
+  name: string,
+  what: string,
+  maxTokens: number,
+  figure: string,
+  perMinute: (m: ScenarioResult['minutes'][number]) => number,
+  range: (v: number) => boolean,
+  expected: string,
+  unit: string,
+): Scenario {
   const extreme = (pick: (...xs: number[]) => number) => (r: ScenarioResult) => (r.minutes.length ? pick(...r.minutes.map(perMinute)) : undefined);
   return {
     name,
@@ -78,34 +86,54 @@ const LATENCY_RUN = {
 export const SCENARIOS: Record<string, Scenario> = {
   'base-latency': {
     name: 'base-latency',
-    description: 'No added latency, no limits, as fast as possible: the simulator\'s own processing time.',
+    description: "No added latency, no limits, as fast as possible: the simulator's own processing time.",
     env: { SIMULATOR_LATENCY: 'off' },
     ...LATENCY_RUN,
-    criteria: [{
-      name: 'base latency (mean, server-side)',
-      measure: (r) => (r.server?.baseLatencyMean ?? mean(r.latencies)! / 1000) * 1000,
-      pass: (v) => v <= 10,
-      expected: '<= 10',
-      unit: 'ms',
-    }],
+    criteria: [
+      {
+        name: 'base latency (mean, server-side)',
+        measure: (r) => (r.server?.baseLatencyMean ?? mean(r.latencies)! / 1000) * 1000,
+        pass: (v) => v <= 10,
+        expected: '<= 10',
+        unit: 'ms',
+      },
+    ],
   },
   'added-latency': {
     name: 'added-latency',
     description: '1 s of simulated latency (10 ms per token, 100 tokens): the mean full latency.',
     env: { LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: '10', LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0.5' },
     ...LATENCY_RUN,
-    criteria: [{
-      name: 'full latency (mean)',
-      measure: (r) => (r.server?.fullLatencyMean !== undefined ? r.server.fullLatencyMean * 1000 : mean(r.latencies)),
-      pass: within(900, 1100),
-      expected: '900-1100',
-      unit: 'ms',
-    }],
+    criteria: [
+      {
+        name: 'full latency (mean)',
+        measure: (r) => (r.server?.fullLatencyMean !== undefined ? r.server.fullLatencyMean * 1000 : mean(r.latencies)),
+        pass: within(900, 1100),
+        expected: '900-1100',
+        unit: 'ms',
+      },
+    ],
   },
-  'request-limits': limitScenario('request-limits', 'max_tokens 10: the request limit binds.', 10,
-    'successful requests per full minute', (m) => m.requests, within(590, 600), '590-600', 'req/min'),
-  'token-limits': limitScenario('token-limits', 'max_tokens 200: the token limit binds.', 200,
-    'tokens per full minute', (m) => m.tokens, within(95000, 105000), '95,000-105,000', 'tokens/min'),
+  'request-limits': limitScenario(
+    'request-limits',
+    'max_tokens 10: the request limit binds.',
+    10,
+    'successful requests per full minute',
+    (m) => m.requests,
+    within(590, 600),
+    '590-600',
+    'req/min',
+  ),
+  'token-limits': limitScenario(
+    'token-limits',
+    'max_tokens 200: the token limit binds.',
+    200,
+    'tokens per full minute',
+    (m) => m.tokens,
+    within(95000, 105000),
+    '95,000-105,000',
+    'tokens/min',
+  ),
 };
 
 /** The request every user sends. */

@@ -22,13 +22,16 @@ export async function startServer(config: SimulatorConfig, port = 8000, hostname
       resolve({
         url: `http://${host}:${info.port}`,
         port: info.port,
-        close: () => new Promise<void>((done) => {
-          const http = server as Server;
-          http.close(() => { simulator.close().then(done, done); });
-          http.closeIdleConnections();
-          // Streams in flight get a few seconds to finish, then go.
-          setTimeout(() => http.closeAllConnections(), 5000).unref();
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            const http = server as Server;
+            http.close(() => {
+              simulator.close().then(done, done);
+            });
+            http.closeIdleConnections();
+            // Streams in flight get a few seconds to finish, then go.
+            setTimeout(() => http.closeAllConnections(), 5000).unref();
+          }),
       });
     });
     server.once('error', reject);
@@ -58,7 +61,13 @@ async function main(): Promise<void> {
   // Handlers go in before readiness is announced, so a supervisor's prompt SIGTERM is graceful.
   const shutdown = (signal: string) => {
     console.log(`${signal} received, shutting down`);
-    running.close().then(() => process.exit(0));
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

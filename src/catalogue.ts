@@ -22,13 +22,26 @@ export interface ModelInfo {
   tokenLimited: boolean;
 }
 
-const chat = (name: string, version: string, encoding: Encoding, contextWindow: number, maxOutputTokens: number,
-  extra: Partial<ModelInfo> = {}): ModelInfo =>
-  ({ name, version, operations: ['chat'], encoding, contextWindow, maxOutputTokens, tokenLimited: true, ...extra });
+const chat = (
+  name: string,
+  version: string,
+  encoding: Encoding,
+  contextWindow: number,
+  maxOutputTokens: number,
+  extra: Partial<ModelInfo> = {},
+): ModelInfo => ({ name, version, operations: ['chat'], encoding, contextWindow, maxOutputTokens, tokenLimited: true, ...extra });
 
 const embedding = (name: string, embeddingSize: number, supportsDimensions: boolean): ModelInfo => ({
-  name, version: name, operations: ['embeddings'], encoding: 'cl100k_base', contextWindow: 8192, maxOutputTokens: 0,
-  embeddingSize, supportsDimensions, maxInputTokens: 8191, tokenLimited: true,
+  name,
+  version: name,
+  operations: ['embeddings'],
+  encoding: 'cl100k_base',
+  contextWindow: 8192,
+  maxOutputTokens: 0,
+  embeddingSize,
+  supportsDimensions,
+  maxInputTokens: 8191,
+  tokenLimited: true,
 });
 
 const reasoning = { reasoning: true } as const;
@@ -60,12 +73,9 @@ export const MODELS: readonly ModelInfo[] = [
   embedding('text-embedding-ada-001', 1024, false),
   embedding('text-embedding-3-small', 1536, true),
   embedding('text-embedding-3-large', 3072, true),
-  { name: 'whisper', version: 'whisper', operations: ['audio'], encoding: 'cl100k_base', contextWindow: 0,
-    maxOutputTokens: 0, tokenLimited: false },
-  { name: 'dall-e-2', version: 'dall-e-2', operations: ['images'], encoding: 'cl100k_base', contextWindow: 1000,
-    maxOutputTokens: 0, tokenLimited: false },
-  { name: 'dall-e-3', version: 'dall-e-3', operations: ['images'], encoding: 'cl100k_base', contextWindow: 4000,
-    maxOutputTokens: 0, tokenLimited: false },
+  { name: 'whisper', version: 'whisper', operations: ['audio'], encoding: 'cl100k_base', contextWindow: 0, maxOutputTokens: 0, tokenLimited: false },
+  { name: 'dall-e-2', version: 'dall-e-2', operations: ['images'], encoding: 'cl100k_base', contextWindow: 1000, maxOutputTokens: 0, tokenLimited: false },
+  { name: 'dall-e-3', version: 'dall-e-3', operations: ['images'], encoding: 'cl100k_base', contextWindow: 4000, maxOutputTokens: 0, tokenLimited: false },
 ];
 
 // Names the Python simulator's catalogue and OpenAI use for the same models.

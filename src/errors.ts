@@ -37,64 +37,68 @@ export const invalidRequest = (message: string, param: string | null = null, cod
 export const resourceNotFound = () => gateway(404, '404', 'Resource not found');
 
 export const unauthorized = () =>
-  gateway(401, '401',
+  gateway(
+    401,
+    '401',
     'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an ' +
-    'active subscription and use a correct regional API endpoint for your resource.');
+      'active subscription and use a correct regional API endpoint for your resource.',
+  );
 
 export const deploymentNotFound = () =>
-  gateway(404, 'DeploymentNotFound',
-    'The API deployment for this resource does not exist. If you created the deployment within the last 5 ' +
-    'minutes, please wait a moment and try again.');
+  gateway(
+    404,
+    'DeploymentNotFound',
+    'The API deployment for this resource does not exist. If you created the deployment within the last 5 ' + 'minutes, please wait a moment and try again.',
+  );
 
 /** `operation` is AOAI's name for it: chatCompletion, completion, embeddings, ... */
 export const operationNotSupported = (operation: string, model: string) =>
-  gateway(400, 'OperationNotSupported',
+  gateway(
+    400,
+    'OperationNotSupported',
     `The ${operation} operation does not work with the specified model, ${model}. Please choose different model ` +
-    'and try again. You can learn more about which models can be used with each operation here: ' +
-    'https://go.microsoft.com/fwlink/?linkid=2197993.');
+      'and try again. You can learn more about which models can be used with each operation here: ' +
+      'https://go.microsoft.com/fwlink/?linkid=2197993.',
+  );
 
 export const methodNotAllowed = () => gateway(405, '405', 'Method Not Allowed');
 
 export const requestTooLarge = (limit: number) =>
   new AoaiError(413, {
-    error: { message: `Request body too large. The maximum size is ${limit} bytes.`, type: 'invalid_request_error',
-      param: null, code: 'request_too_large' },
+    error: { message: `Request body too large. The maximum size is ${limit} bytes.`, type: 'invalid_request_error', param: null, code: 'request_too_large' },
   });
 
 /** What the audio routes send for an empty or over-25-MiB file (the Python simulator's capture). */
 export const audioContentTooLarge = (limit: number, bytesRead: number) =>
   new AoaiError(413, {
-    error: { message: `Maximum content size limit (${limit}) exceeded (${bytesRead} bytes read)`, type: 'server_error',
-      param: 'null', code: 'null' },
+    error: { message: `Maximum content size limit (${limit}) exceeded (${bytesRead} bytes read)`, type: 'server_error', param: 'null', code: 'null' },
   });
 
 export const invalidJson = () =>
   invalidRequest(
     "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library " +
-    'correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble ' +
-    'figuring out how to fix this, please contact us through our help center at help.openai.com.)');
+      'correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble ' +
+      'figuring out how to fix this, please contact us through our help center at help.openai.com.)',
+  );
 
-export const missingParameter = (param: string) =>
-  invalidRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter');
+export const missingParameter = (param: string) => invalidRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter');
 
 export const invalidType = (param: string, expected: string, got: unknown) =>
-  invalidRequest(`Invalid type for '${param}': expected ${expected}, but got ${describeType(got)} instead.`, param,
-    'invalid_type');
+  invalidRequest(`Invalid type for '${param}': expected ${expected}, but got ${describeType(got)} instead.`, param, 'invalid_type');
 
 export const invalidValue = (param: string, message: string) => invalidRequest(message, param, 'invalid_value');
 
-export const unsupportedParameter = (param: string, message: string) =>
-  invalidRequest(message, param, 'unsupported_parameter');
+export const unsupportedParameter = (param: string, message: string) => invalidRequest(message, param, 'unsupported_parameter');
 
-export const unsupportedValue = (param: string, message: string) =>
-  invalidRequest(message, param, 'unsupported_value');
+export const unsupportedValue = (param: string, message: string) => invalidRequest(message, param, 'unsupported_value');
 
 /** AOAI's quota 429 (B9 variants 1 and 3); `seconds` equals the retry-after header. */
 export const rateLimited = (operationId: string, apiVersion: string, reason: 'tokens' | 'requests', seconds: number) =>
   new AoaiError(429, {
     error: {
       code: '429',
-      message: `Requests to the ${operationId} Operation under Azure OpenAI API version ${apiVersion} have exceeded ` +
+      message:
+        `Requests to the ${operationId} Operation under Azure OpenAI API version ${apiVersion} have exceeded ` +
         `${reason === 'tokens' ? 'token' : 'call'} rate limit of your current OpenAI S0 pricing tier. Please retry after ` +
         `${seconds} seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.`,
     },
@@ -105,7 +109,7 @@ export const internalError = () => gateway(500, '500', 'Internal server error');
 /** What the client gets for anything thrown: an AoaiError as it is; anything else is logged and a 500. */
 export function asAoaiError(err: unknown): AoaiError {
   if (err instanceof AoaiError) return err;
-  log.error(`unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  log.error(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   return internalError();
 }
 
@@ -122,9 +126,13 @@ export function describeType(value: unknown): string {
 
 /** The event's daily request cap is spent: back at the next UTC midnight. */
 export const dailyCapReached = (cap: number, seconds: number) =>
-  new AoaiError(429, {
-    error: { code: '429', message: `This event's daily request cap (${cap}) has been reached. Please retry after ${seconds} seconds.` },
-  }, { 'retry-after': String(seconds), 'retry-after-ms': String(seconds * 1000) });
+  new AoaiError(
+    429,
+    {
+      error: { code: '429', message: `This event's daily request cap (${cap}) has been reached. Please retry after ${seconds} seconds.` },
+    },
+    { 'retry-after': String(seconds), 'retry-after-ms': String(seconds * 1000) },
+  );
 
 export const eventsNotConfigured = () =>
   gateway(400, 'EventsNotConfigured', 'Event codes live in Table Storage: set AZURE_STORAGE_CONNECTION_STRING (or AzureWebJobsStorage).');
@@ -139,15 +147,17 @@ export const configStoreUnavailable = (message: string) =>
 // Record and replay.
 
 export const recordingNotFound = (method: string, path: string, hash: string, file: string) =>
-  gateway(404, 'RecordingNotFound',
+  gateway(
+    404,
+    'RecordingNotFound',
     `No recording matches ${method} ${path} (request hash ${hash}) in ${file}. Record it first (SIMULATOR_MODE=record), ` +
-    'or check that the request body is byte for byte the recorded one (RECORDING_MATCH=json relaxes this).');
+      'or check that the request body is byte for byte the recorded one (RECORDING_MATCH=json relaxes this).',
+  );
 
 export const recordingStoreUnavailable = (message: string) =>
   new AoaiError(503, { error: { code: 'RecordingStoreUnavailable', message } }, { 'retry-after': '5' });
 
-export const notInRecordMode = (mode: string) =>
-  gateway(400, 'NotInRecordMode', `Not saving recordings: the simulator is in ${mode} mode, not record mode.`);
+export const notInRecordMode = (mode: string) => gateway(400, 'NotInRecordMode', `Not saving recordings: the simulator is in ${mode} mode, not record mode.`);
 
 export const badGateway = (message: string) => gateway(502, 'BadGateway', message);
 
@@ -155,9 +165,13 @@ export const gatewayTimeout = (message: string) => gateway(504, 'GatewayTimeout'
 
 /** Every upstream backend is cooling down after a 429 or 5xx: the earliest is back in `seconds`. */
 export const backendsCoolingDown = (seconds: number, ms: number) =>
-  new AoaiError(429, {
-    error: {
-      code: '429',
-      message: `Every Azure OpenAI backend is cooling down after answering 429 or 5xx. Please retry after ${seconds} seconds.`,
+  new AoaiError(
+    429,
+    {
+      error: {
+        code: '429',
+        message: `Every Azure OpenAI backend is cooling down after answering 429 or 5xx. Please retry after ${seconds} seconds.`,
+      },
     },
-  }, { 'retry-after': String(seconds), 'retry-after-ms': String(ms) });
+    { 'retry-after': String(seconds), 'retry-after-ms': String(ms) },
+  );

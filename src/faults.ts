@@ -31,9 +31,15 @@ export interface FaultConfig {
 export class FaultConfigError extends Error {}
 
 const FIELDS: Record<keyof FaultConfig, string> = {
-  errorRate: 'error_rate', errorStatuses: 'error_statuses', capacityRate: 'capacity_rate',
-  capacityRetryAfterSeconds: 'capacity_retry_after_seconds', sequence: 'sequence', cutStreamRate: 'cut_stream_rate',
-  cutAfterTokens: 'cut_after_tokens', ptu: 'ptu', enforceRetryAfter: 'enforce_retry_after',
+  errorRate: 'error_rate',
+  errorStatuses: 'error_statuses',
+  capacityRate: 'capacity_rate',
+  capacityRetryAfterSeconds: 'capacity_retry_after_seconds',
+  sequence: 'sequence',
+  cutStreamRate: 'cut_stream_rate',
+  cutAfterTokens: 'cut_after_tokens',
+  ptu: 'ptu',
+  enforceRetryAfter: 'enforce_retry_after',
 };
 
 /**
@@ -51,12 +57,16 @@ export function parseFaults(raw: unknown, where: string): FaultConfig | undefine
     if (!field) throw new FaultConfigError(`${name} is not a fault setting (use ${Object.values(FIELDS).join(', ')}).`);
     if (value === null) continue;
     switch (field) {
-      case 'errorRate': case 'capacityRate': case 'cutStreamRate':
+      case 'errorRate':
+      case 'capacityRate':
+      case 'cutStreamRate':
         if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new FaultConfigError(`${name} must be a fraction from 0 to 1.`);
         out[field] = value;
         break;
-      case 'capacityRetryAfterSeconds': case 'cutAfterTokens':
-        if (!Number.isInteger(value) || (value as number) < (field === 'cutAfterTokens' ? 0 : 1)) throw new FaultConfigError(`${name} must be a whole number${field === 'cutAfterTokens' ? '' : ' >= 1'}.`);
+      case 'capacityRetryAfterSeconds':
+      case 'cutAfterTokens':
+        if (!Number.isInteger(value) || (value as number) < (field === 'cutAfterTokens' ? 0 : 1))
+          throw new FaultConfigError(`${name} must be a whole number${field === 'cutAfterTokens' ? '' : ' >= 1'}.`);
         out[field] = value as number;
         break;
       case 'errorStatuses':
@@ -74,8 +84,13 @@ export function parseFaults(raw: unknown, where: string): FaultConfig | undefine
       case 'ptu': {
         const p = value as { units?: unknown; tokensPerMinutePerUnit?: unknown; tokens_per_minute_per_unit?: unknown };
         const perUnit = p?.tokensPerMinutePerUnit ?? p?.tokens_per_minute_per_unit;
-        if (!p || typeof p !== 'object' || typeof p.units !== 'number' || !(p.units > 0) ||
-          (perUnit !== undefined && (typeof perUnit !== 'number' || !(perUnit > 0)))) {
+        if (
+          !p ||
+          typeof p !== 'object' ||
+          typeof p.units !== 'number' ||
+          !(p.units > 0) ||
+          (perUnit !== undefined && (typeof perUnit !== 'number' || !(perUnit > 0)))
+        ) {
           throw new FaultConfigError(`${name} needs units > 0 (and optionally tokens_per_minute_per_unit > 0).`);
         }
         out.ptu = { units: p.units, tokensPerMinutePerUnit: perUnit as number | undefined };
@@ -114,30 +129,43 @@ export const serverError = (status: number) =>
   new AoaiError(status, { error: { code: String(status), message: SERVER_ERRORS[status] ?? 'The server had an error while processing your request.' } });
 
 export const capacityLimited = (seconds: number) =>
-  new AoaiError(429, {
-    error: {
-      code: '429',
-      message: 'The system is currently experiencing high demand and cannot process your request. Your request exceeds the ' +
-        `maximum usage size allowed during peak load. Please retry after ${seconds} seconds. For improved latency reliability, ` +
-        'consider switching to Provisioned Throughput.',
+  new AoaiError(
+    429,
+    {
+      error: {
+        code: '429',
+        message:
+          'The system is currently experiencing high demand and cannot process your request. Your request exceeds the ' +
+          `maximum usage size allowed during peak load. Please retry after ${seconds} seconds. For improved latency reliability, ` +
+          'consider switching to Provisioned Throughput.',
+      },
     },
-  }, { 'retry-after': String(seconds), 'retry-after-ms': String(seconds * 1000) });
+    { 'retry-after': String(seconds), 'retry-after-ms': String(seconds * 1000) },
+  );
 
 export const ptuLimited = (ms: number, utilization: string) =>
-  new AoaiError(429, {
-    error: {
-      code: '429',
-      message: `Requests to the deployment have exceeded its provisioned throughput (utilization ${utilization}). Please retry after ${Math.max(1, Math.ceil(ms / 1000))} seconds.`,
+  new AoaiError(
+    429,
+    {
+      error: {
+        code: '429',
+        message: `Requests to the deployment have exceeded its provisioned throughput (utilization ${utilization}). Please retry after ${Math.max(1, Math.ceil(ms / 1000))} seconds.`,
+      },
     },
-  }, { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))), 'retry-after-ms': String(Math.ceil(ms)), 'azure-openai-deployment-utilization': utilization });
+    { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))), 'retry-after-ms': String(Math.ceil(ms)), 'azure-openai-deployment-utilization': utilization },
+  );
 
 export const earlyRetry = (ms: number) =>
-  new AoaiError(429, {
-    error: {
-      code: '429',
-      message: `This client retried before its retry-after had passed. Please retry after ${Math.max(1, Math.ceil(ms / 1000))} seconds.`,
+  new AoaiError(
+    429,
+    {
+      error: {
+        code: '429',
+        message: `This client retried before its retry-after had passed. Please retry after ${Math.max(1, Math.ceil(ms / 1000))} seconds.`,
+      },
     },
-  }, { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))), 'retry-after-ms': String(Math.ceil(ms)) });
+    { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))), 'retry-after-ms': String(Math.ceil(ms)) },
+  );
 
 /** Per-instance fault state for all deployments. */
 export interface FaultState {

@@ -2,7 +2,7 @@
 // mutated afterwards) so hosts with a lightweight Response (e.g. @hono/node-server) keep their
 // fast path.
 
-import { asAoaiError, AoaiError, requestTooLarge } from './errors';
+import { asAoaiError, type AoaiError, requestTooLarge } from './errors';
 import { uuid } from './random';
 
 export type Headers = Record<string, string>;

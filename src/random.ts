@@ -14,9 +14,15 @@ export interface Rng {
 /** sfc32 seeded from a 128-bit digest of `seed`. */
 export function seededRng(seed: string): Rng {
   const d = createHash('md5').update(seed).digest();
-  let a = d.readUInt32LE(0), b = d.readUInt32LE(4), c = d.readUInt32LE(8), n = d.readUInt32LE(12);
+  let a = d.readUInt32LE(0),
+    b = d.readUInt32LE(4),
+    c = d.readUInt32LE(8),
+    n = d.readUInt32LE(12);
   const next = () => {
-    a >>>= 0; b >>>= 0; c >>>= 0; n >>>= 0;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    n >>>= 0;
     let t = (a + b) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
@@ -38,7 +44,8 @@ function withHelpers(next: () => number): Rng {
     int: (max) => Math.floor(next() * max),
     normal: () => {
       // Box-Muller; 1 - u keeps log away from 0.
-      const u = 1 - next(), v = next();
+      const u = 1 - next(),
+        v = next();
       return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
     },
   };

@@ -3,7 +3,7 @@
 
 import { liveConfig } from './admin/live-config';
 import { ConfigError, type SimulatorConfig } from './config';
-import { AoaiError, recordingStoreUnavailable } from './errors';
+import { type AoaiError, recordingStoreUnavailable } from './errors';
 import { eventDirectory, type EventDirectory } from './events/directory';
 import { createExtensionApi, ExtensionError, loadExtension, type ExtensionRegistry } from './extensions';
 import { createFaultState } from './faults';
@@ -48,17 +48,19 @@ export function createSimulator(config: SimulatorConfig): Simulator {
       if (storeFailing) return;
       storeFailing = true;
       log.error(`rate-limit store (${counters.name}) failed; failing ${config.rateLimits.failurePolicy}: ${(err as Error).message}`);
-      setTimeout(() => { storeFailing = false; }, 60000).unref();
+      setTimeout(() => {
+        storeFailing = false;
+      }, 60000).unref();
     },
   });
 
   // Event codes need storage; the directory (and its refresh timer) starts with the first key
   // that is not the simulator's, so deployments without events never read the table.
   let events: EventDirectory | undefined;
-  const eventsOf = (): EventDirectory | undefined => (storage
-    ? (events ??= eventDirectory(eventTables(storage, { events: config.events.table, usage: config.events.usageTable }),
-      config.events.refreshSeconds * 1000))
-    : undefined);
+  const eventsOf = (): EventDirectory | undefined =>
+    storage
+      ? (events ??= eventDirectory(eventTables(storage, { events: config.events.table, usage: config.events.usageTable }), config.events.refreshSeconds * 1000))
+      : undefined;
 
   const extensions: ExtensionRegistry = { routes: [], generators: new Map(), forwarders: [] };
   let recordReplay: RecordReplay | undefined;
@@ -83,8 +85,15 @@ export function createSimulator(config: SimulatorConfig): Simulator {
 
   const isAuthorized = keyChecker(config.apiKey);
   const services: Services = {
-    config, limiter, faults: createFaultState(), metrics: simulatorMetrics(), deployments: deploymentResolver(config),
-    events: eventsOf, recordings, generators: extensions.generators, isAuthorized,
+    config,
+    limiter,
+    faults: createFaultState(),
+    metrics: simulatorMetrics(),
+    deployments: deploymentResolver(config),
+    events: eventsOf,
+    recordings,
+    generators: extensions.generators,
+    isAuthorized,
   };
 
   // Live configuration (PATCH /++/config), shared through storage when there is some.
@@ -95,7 +104,10 @@ export function createSimulator(config: SimulatorConfig): Simulator {
 
   const ready = startExtension(config, extensions, services);
   const router = createRouter({
-    services, pipelines: pipelines(services), admin: { live }, extensionRoutes: extensions.routes,
+    services,
+    pipelines: pipelines(services),
+    admin: { live },
+    extensionRoutes: extensions.routes,
     hasForwarders: () => extensions.forwarders.length > 0,
   });
 
@@ -117,7 +129,9 @@ function startExtension(config: SimulatorConfig, registry: ExtensionRegistry, se
   if (!config.extensionPath) return Promise.resolve();
   const extension = loadExtension(config.extensionPath);
   const api = createExtensionApi({
-    config, registry, limiter: services.limiter,
+    config,
+    registry,
+    limiter: services.limiter,
     operations: new Map(OPERATION_ROUTES.map((r) => [r.name, r.operation!])),
     isAuthorized: (request, header) => (header ? keyChecker(config.apiKey, header)(request) : services.isAuthorized(request)),
   });
@@ -129,5 +143,9 @@ function startExtension(config: SimulatorConfig, registry: ExtensionRegistry, se
     throw failed(err);
   }
   const pending = started as Promise<void> | undefined;
-  return typeof pending?.then === 'function' ? Promise.resolve(pending).catch((err: unknown) => { throw failed(err); }) : Promise.resolve();
+  return typeof pending?.then === 'function'
+    ? Promise.resolve(pending).catch((err: unknown) => {
+        throw failed(err);
+      })
+    : Promise.resolve();
 }

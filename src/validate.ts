@@ -13,7 +13,11 @@ export function parseJsonObject(text: string): Json {
     throw invalidJson();
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw invalidRequest(`Invalid type for request body: expected an object, but got ${Array.isArray(value) ? 'an array' : typeof value} instead.`, null, 'invalid_type');
+    throw invalidRequest(
+      `Invalid type for request body: expected an object, but got ${Array.isArray(value) ? 'an array' : typeof value} instead.`,
+      null,
+      'invalid_type',
+    );
   }
   return value as Json;
 }
@@ -79,6 +83,7 @@ export function optStop(body: Json): string[] {
   if (v === undefined || v === null) return [];
   if (typeof v === 'string') return v ? [v] : [];
   if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw invalidType('stop', 'a string or an array of strings', v);
-  if (v.length > 4) throw invalidValue('stop', `Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length ${v.length} instead.`);
+  if (v.length > 4)
+    throw invalidValue('stop', `Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length ${v.length} instead.`);
   return (v as string[]).filter((s) => s.length > 0);
 }

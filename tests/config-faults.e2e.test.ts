@@ -9,11 +9,13 @@ import { startAzuriteTables, type Azurite } from '../loadtest/azurite';
 import { apiError, chatPath, deploymentsFile, KEY, post, sdk, startSimulator, type TestSimulator } from './helpers';
 import { startUpstream } from './upstream';
 
-
 const getConfig = async (url: string, key = KEY) => fetch(`${url}/++/config`, { headers: { 'api-key': key } });
-const patchConfig = (url: string, body: unknown) => fetch(`${url}/++/config`, {
-  method: 'PATCH', headers: { 'api-key': KEY, 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body),
-});
+const patchConfig = (url: string, body: unknown) =>
+  fetch(`${url}/++/config`, {
+    method: 'PATCH',
+    headers: { 'api-key': KEY, 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 const chat = (url: string, deployment: string, extra: object = {}) =>
   post(url, chatPath(deployment), { messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, ...extra });
 
@@ -27,7 +29,7 @@ describe('/++/config', () => {
   });
   afterAll(() => sim.close());
 
-  it('needs the simulator key and shows the Python simulator\'s shape', async () => {
+  it("needs the simulator key and shows the Python simulator's shape", async () => {
     expect((await getConfig(sim.url, 'wrong')).status).toBe(401);
     const res = await getConfig(sim.url);
     expect(res.status).toBe(200);
@@ -53,7 +55,10 @@ describe('/++/config', () => {
       [{ simulator_mode: 'playback' }, /simulator_mode must be generate, record or replay/],
       [{ simulator_mode: 'record' }, /needs AZURE_OPENAI_ENDPOINT/],
       [{ latency: { open_ai_chat_completions: { mean: -1 } } }, /latency\.open_ai_chat_completions must be milliseconds/],
-      [{ latency: { open_ai_completions: { mean: 3 } }, openai_deployments: { small: { tokens_per_minute: 'lots' } } }, /openai_deployments\.small\.tokens_per_minute must be a whole number/],
+      [
+        { latency: { open_ai_completions: { mean: 3 } }, openai_deployments: { small: { tokens_per_minute: 'lots' } } },
+        /openai_deployments\.small\.tokens_per_minute must be a whole number/,
+      ],
       [{ openai_deployments: { fresh: { tokens_per_minute: 10 } } }, /openai_deployments\.fresh is a new deployment: it needs a model/],
       [{ openai_deployments: { d: { model: 'gpt-99' } } }, /unknown model 'gpt-99'/],
       [{ openai_deployments: { small: { faults: { error_rate: 2 } } } }, /openai_deployments\.small\.faults\.error_rate must be a fraction/],
@@ -103,7 +108,11 @@ describe('/++/config keeps what record mode has not saved yet', () => {
     const upstream = await startUpstream();
     const dir = mkdtempSync(join(tmpdir(), 'aoai-cfg-rec-'));
     const sim = await startSimulator({
-      SIMULATOR_MODE: 'record', AZURE_OPENAI_ENDPOINT: upstream.url, AZURE_OPENAI_KEY: 'k', RECORDING_DIR: dir, RECORDING_AUTOSAVE: 'false',
+      SIMULATOR_MODE: 'record',
+      AZURE_OPENAI_ENDPOINT: upstream.url,
+      AZURE_OPENAI_KEY: 'k',
+      RECORDING_DIR: dir,
+      RECORDING_AUTOSAVE: 'false',
     });
     try {
       expect((await chat(sim.url, 'gpt-4o')).status).toBe(200);
@@ -125,7 +134,9 @@ describe('/++/config keeps what record mode has not saved yet', () => {
 
 describe('/++/config across instances sharing storage', () => {
   let azurite: Azurite;
-  beforeAll(async () => { azurite = await startAzuriteTables(); });
+  beforeAll(async () => {
+    azurite = await startAzuriteTables();
+  });
   afterAll(() => azurite.close());
 
   it('a patch on one instance reaches the other within the refresh interval', async () => {
@@ -175,7 +186,6 @@ describe('fault injection, through the openai client', () => {
   const ask = (deployment: string, maxRetries = 0) =>
     sdk(sim.url, deployment, undefined, maxRetries).chat.completions.create({ model: deployment, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 });
 
-
   it('server errors at a configured rate, from the deployment file', async () => {
     const err = await apiError(ask('errors'));
     expect(err.status).toBe(503);
@@ -203,11 +213,18 @@ describe('fault injection, through the openai client', () => {
 
   it('a stream cut mid-way with an error event raises in the client', async () => {
     await patchConfig(sim.url, { openai_deployments: { plain: { faults: { cut_stream_rate: 1, cut_after_tokens: 3 } } } });
-    const stream = await sdk(sim.url, 'plain').chat.completions.create({ model: 'plain', messages: [{ role: 'user', content: 'hi' }], max_tokens: 20, stream: true });
+    const stream = await sdk(sim.url, 'plain').chat.completions.create({
+      model: 'plain',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 20,
+      stream: true,
+    });
     const content: string[] = [];
-    const err = await apiError((async () => {
-      for await (const chunk of stream) if (chunk.choices[0]?.delta?.content) content.push(chunk.choices[0].delta.content);
-    })());
+    const err = await apiError(
+      (async () => {
+        for await (const chunk of stream) if (chunk.choices[0]?.delta?.content) content.push(chunk.choices[0].delta.content);
+      })(),
+    );
     expect(content).toHaveLength(3);
     expect(err.message).toMatch(/server had an error/);
     const raw = await (await chat(sim.url, 'plain', { stream: true, max_tokens: 20 })).text();

@@ -20,15 +20,21 @@ const CLI = join(__dirname, '..', 'dist', 'tools', 'events.js');
 /** Runs the events CLI; resolves with its exit status and output. */
 function cli(args: string[], env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, ...env } },
-      (err, stdout, stderr) => resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, ...env } },
+      (err, stdout, stderr) => resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 let azurite: Azurite;
 let events: TableClient;
 let table = 0;
 
-beforeAll(async () => { azurite = await startAzuriteTables(); });
+beforeAll(async () => {
+  azurite = await startAzuriteTables();
+});
 afterAll(() => azurite.close());
 
 /** A fresh events table per suite, with rows written as Storage Explorer would. */
@@ -41,13 +47,19 @@ async function eventsTable(rows: Record<string, unknown>[]): Promise<string> {
 }
 
 const event = (code: string, extra: Record<string, unknown> = {}) => ({
-  rowKey: code, Active: true, EventName: `Event ${code}`, StartUTC: new Date(Date.now() - HOUR), EndUTC: new Date(Date.now() + HOUR),
-  MaxTokenCap: 20, ContactName: 'Org', ContactEmail: 'org@example.com', ...extra,
+  rowKey: code,
+  Active: true,
+  EventName: `Event ${code}`,
+  StartUTC: new Date(Date.now() - HOUR),
+  EndUTC: new Date(Date.now() + HOUR),
+  MaxTokenCap: 20,
+  ContactName: 'Org',
+  ContactEmail: 'org@example.com',
+  ...extra,
 });
 
 const attendeeClient = (url: string, key: string, deployment = 'gpt-4o') =>
   new AzureOpenAI({ endpoint: url, apiKey: key, apiVersion: API_VERSION, deployment, maxRetries: 0 });
-
 
 const ask = (client: AzureOpenAI, max_tokens = 10) =>
   client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello there' }], max_tokens });
@@ -62,13 +74,22 @@ describe('event codes', () => {
       event('PAST-EVENT1', { StartUTC: new Date(Date.now() - 2 * HOUR), EndUTC: new Date(Date.now() - HOUR) }),
       event('INACTIVE-EV', { Active: false }),
       // Typed as strings, as hand-entered rows often are.
-      { rowKey: 'STRINGLY-01', Active: 'true', EventName: 'Typed by hand', StartUTC: new Date(Date.now() - HOUR).toISOString(),
-        EndUTC: new Date(Date.now() + HOUR).toISOString(), MaxTokenCap: '15' },
+      {
+        rowKey: 'STRINGLY-01',
+        Active: 'true',
+        EventName: 'Typed by hand',
+        StartUTC: new Date(Date.now() - HOUR).toISOString(),
+        EndUTC: new Date(Date.now() + HOUR).toISOString(),
+        MaxTokenCap: '15',
+      },
     ]);
     usageTable = `usage${Date.now().toString(36)}`;
     sim = await startSimulator({
-      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, EVENTS_TABLE: name, EVENTS_USAGE_TABLE: usageTable,
-      EVENTS_REFRESH_SECONDS: '1', RATE_LIMIT_TABLE: `rl${Date.now().toString(36)}`,
+      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      EVENTS_TABLE: name,
+      EVENTS_USAGE_TABLE: usageTable,
+      EVENTS_REFRESH_SECONDS: '1',
+      RATE_LIMIT_TABLE: `rl${Date.now().toString(36)}`,
     });
   });
   afterAll(() => sim.close());
@@ -163,15 +184,23 @@ describe('event caps', () => {
     const upstream = await startUpstream();
     const storage = await startAzurite(); // record mode keeps recordings in Blob Storage
     await TableClient.fromConnectionString(storage.connectionString, name, { allowInsecureConnection: true }).createTable();
-    await TableClient.fromConnectionString(storage.connectionString, name, { allowInsecureConnection: true })
-      .createEntity({ partitionKey: 'event', ...event('PROXY-EVENT') } as never);
+    await TableClient.fromConnectionString(storage.connectionString, name, { allowInsecureConnection: true }).createEntity({
+      partitionKey: 'event',
+      ...event('PROXY-EVENT'),
+    } as never);
     const sim = await startSimulator({
-      AZURE_STORAGE_CONNECTION_STRING: storage.connectionString, EVENTS_TABLE: name, SIMULATOR_MODE: 'record',
-      AZURE_OPENAI_ENDPOINT: upstream.url, AZURE_OPENAI_KEY: 'real-key', RECORDING_CONTAINER: `rec${Date.now().toString(36)}`,
+      AZURE_STORAGE_CONNECTION_STRING: storage.connectionString,
+      EVENTS_TABLE: name,
+      SIMULATOR_MODE: 'record',
+      AZURE_OPENAI_ENDPOINT: upstream.url,
+      AZURE_OPENAI_KEY: 'real-key',
+      RECORDING_CONTAINER: `rec${Date.now().toString(36)}`,
       RECORDING_DIR: mkdtempSync(join(tmpdir(), 'aoai-ev-')),
     });
     try {
-      expect((await post(sim.url, chatPath('gpt-4o'), { messages: [{ role: 'user', content: 'hi' }], max_tokens: 400 }, { 'api-key': 'PROXY-EVENT/gina' })).status).toBe(200);
+      expect(
+        (await post(sim.url, chatPath('gpt-4o'), { messages: [{ role: 'user', content: 'hi' }], max_tokens: 400 }, { 'api-key': 'PROXY-EVENT/gina' })).status,
+      ).toBe(200);
       const forwarded = JSON.parse(upstream.received.at(-1)!.body.toString('utf8'));
       expect(forwarded.max_tokens).toBe(20);
       expect(upstream.received.at(-1)!.headers['api-key']).toBe('real-key');
@@ -183,9 +212,13 @@ describe('event caps', () => {
   });
 
   it('a storage connection string without Blob Storage is a start-up error in record mode', async () => {
-    await expect(startSimulator({
-      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, SIMULATOR_MODE: 'record', AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9',
-    })).rejects.toThrow(/The recording store cannot be used/);
+    await expect(
+      startSimulator({
+        AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+        SIMULATOR_MODE: 'record',
+        AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9',
+      }),
+    ).rejects.toThrow(/The recording store cannot be used/);
   });
 
   it('two instances sharing the table agree on the daily cap; the 429 points at the next UTC midnight', async () => {
@@ -196,7 +229,12 @@ describe('event caps', () => {
       const statuses: number[] = [];
       let last: Response | undefined;
       for (let i = 0; i < 8; i++) {
-        last = await post((i % 2 ? two : one).url, chatPath('gpt-4o'), { messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }, { 'api-key': `DAILY-CAP-5/p${i}` });
+        last = await post(
+          (i % 2 ? two : one).url,
+          chatPath('gpt-4o'),
+          { messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 },
+          { 'api-key': `DAILY-CAP-5/p${i}` },
+        );
         statuses.push(last.status);
       }
       expect(statuses.filter((s) => s === 200)).toHaveLength(5);
@@ -214,8 +252,22 @@ describe('npm run events', () => {
   it('adds, lists and disables events', async () => {
     const name = `cli${Date.now().toString(36)}`;
     const run = (...args: string[]) => cli(args, { EVENTS_TABLE: name });
-    const added = await run('add', 'CLI-EVENT-1', '--name', 'CLI Day', '--start', new Date(Date.now() - HOUR).toISOString(),
-      '--end', new Date(Date.now() + HOUR).toISOString(), '--max-tokens', '64', '--daily-cap', '100', '--deployments', 'gpt-4o');
+    const added = await run(
+      'add',
+      'CLI-EVENT-1',
+      '--name',
+      'CLI Day',
+      '--start',
+      new Date(Date.now() - HOUR).toISOString(),
+      '--end',
+      new Date(Date.now() + HOUR).toISOString(),
+      '--max-tokens',
+      '64',
+      '--daily-cap',
+      '100',
+      '--deployments',
+      'gpt-4o',
+    );
     expect(added.status).toBe(0);
     expect((await run('add', 'x', '--name', 'bad')).status).toBe(2);
     expect((await run('list')).stdout).toMatch(/CLI-EVENT-1\s+CLI Day\s+true\s+.*\s64\s+100\s+gpt-4o/);

@@ -14,7 +14,9 @@ const example = (name: string) => join(__dirname, '..', 'dist', 'examples', name
 
 describe('examples/echo', () => {
   let sim: TestSimulator;
-  beforeAll(async () => { sim = await startSimulator({ EXTENSION_PATH: example('echo') }); });
+  beforeAll(async () => {
+    sim = await startSimulator({ EXTENSION_PATH: example('echo') });
+  });
   afterAll(() => sim.close());
 
   it('adds POST /echo behind the simulator key', async () => {
@@ -31,7 +33,9 @@ describe('examples/echo', () => {
 
 describe('examples/replace-chat', () => {
   let sim: TestSimulator;
-  beforeAll(async () => { sim = await startSimulator({ EXTENSION_PATH: example('replace-chat') }); });
+  beforeAll(async () => {
+    sim = await startSimulator({ EXTENSION_PATH: example('replace-chat') });
+  });
   afterAll(() => sim.close());
 
   it('answers every chat with its fixed text, finish_reason stop, streamed or not', async () => {
@@ -51,7 +55,7 @@ describe('examples/replace-chat', () => {
     expect(finish).toBe('stop');
   });
 
-  it('keeps the simulator\'s validation in front of the replacement', async () => {
+  it("keeps the simulator's validation in front of the replacement", async () => {
     const res = await post(sim.url, chatPath('gpt-4o'), { messages: 'not a list' });
     expect(res.status).toBe(400);
   });
@@ -67,15 +71,21 @@ describe('examples/document-intelligence', () => {
   });
   afterAll(async () => {
     await sim.close();
-    for (const [name, value] of [['DOC_INTELLIGENCE_RPS', saved.rps], ['DOC_INTELLIGENCE_SECONDS_PER_MB', saved.speed]] as const) {
+    for (const [name, value] of [
+      ['DOC_INTELLIGENCE_RPS', saved.rps],
+      ['DOC_INTELLIGENCE_SECONDS_PER_MB', saved.speed],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
   });
 
-  const analyze = (body: Uint8Array, key = KEY) => fetch(`${sim.url}/formrecognizer/documentModels/prebuilt-receipt:analyze?api-version=2023-07-31`, {
-    method: 'POST', headers: { 'ocp-apim-subscription-key': key, 'content-type': 'application/octet-stream' }, body: body as Uint8Array<ArrayBuffer>,
-  });
+  const analyze = (body: Uint8Array, key = KEY) =>
+    fetch(`${sim.url}/formrecognizer/documentModels/prebuilt-receipt:analyze?api-version=2023-07-31`, {
+      method: 'POST',
+      headers: { 'ocp-apim-subscription-key': key, 'content-type': 'application/octet-stream' },
+      body: body as Uint8Array<ArrayBuffer>,
+    });
 
   it('analyze → 202 with Operation-Location; the poll says running, then succeeded with one page', async () => {
     expect((await analyze(new Uint8Array(10), 'wrong')).status).toBe(401);
@@ -93,7 +103,7 @@ describe('examples/document-intelligence', () => {
     expect(done.analyzeResult.modelId).toBe('prebuilt-receipt');
   });
 
-  it('limits analyze requests per second on the simulator\'s counters', async () => {
+  it("limits analyze requests per second on the simulator's counters", async () => {
     await new Promise((r) => setTimeout(r, 1100));
     const statuses = (await Promise.all([analyze(new Uint8Array(10)), analyze(new Uint8Array(10))])).map((r) => r.status).sort();
     expect(statuses).toEqual([202, 429]);
@@ -121,7 +131,9 @@ describe('a broken extension', () => {
     }
     // The standalone server says it and exits 1.
     const run = spawnSync(process.execPath, [SERVER_SCRIPT], {
-      env: { ...process.env, SIMULATOR_API_KEY: 'k', PORT: '0', EXTENSION_PATH: join(dir, 'no-init.js') }, encoding: 'utf8', timeout: 20000,
+      env: { ...process.env, SIMULATOR_API_KEY: 'k', PORT: '0', EXTENSION_PATH: join(dir, 'no-init.js') },
+      encoding: 'utf8',
+      timeout: 20000,
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/Configuration error: EXTENSION_PATH .*no-init\.js must export a function initialize/);

@@ -12,14 +12,20 @@ const setupCalls: unknown[] = [];
 let sim: TestSimulator;
 
 beforeAll(async () => {
-  vi.spyOn(app, 'http').mockImplementation((name: string, options: HttpFunctionOptions) => { registrations.set(name, options); });
-  vi.spyOn(app, 'setup').mockImplementation((options: unknown) => { setupCalls.push(options); });
+  vi.spyOn(app, 'http').mockImplementation((name: string, options: HttpFunctionOptions) => {
+    registrations.set(name, options);
+  });
+  vi.spyOn(app, 'setup').mockImplementation((options: unknown) => {
+    setupCalls.push(options);
+  });
   process.env.SIMULATOR_API_KEY = KEY;
   process.env.SIMULATOR_LATENCY = 'off';
   await import('../functions/index');
   sim = await startSimulator();
 });
-afterAll(async () => { await sim.close(); });
+afterAll(async () => {
+  await sim.close();
+});
 
 describe('registrations', () => {
   it('registers one anonymous function per route, with streaming enabled', () => {
@@ -61,27 +67,64 @@ async function viaFunctions(name: string, method: string, path: string, headers:
 }
 
 /** Ids, timestamps, request ids and image seeds differ per call; everything else must match. */
-const normalise = (text: string) => text
-  .replace(/(chatcmpl|cmpl)-[A-Za-z0-9]{29}/g, '$1-ID')
-  .replace(/call_[A-Za-z0-9]{24}/g, 'call_ID')
-  .replace(/"created":\d+/g, '"created":0')
-  .replace(/http:\/\/[^/]+\/\+\+\/images\/(\d+x\d+)\/[A-Za-z0-9_-]+\.png/g, 'IMAGE-$1');
+const normalise = (text: string) =>
+  text
+    .replace(/(chatcmpl|cmpl)-[A-Za-z0-9]{29}/g, '$1-ID')
+    .replace(/call_[A-Za-z0-9]{24}/g, 'call_ID')
+    .replace(/"created":\d+/g, '"created":0')
+    .replace(/http:\/\/[^/]+\/\+\+\/images\/(\d+x\d+)\/[A-Za-z0-9_-]+\.png/g, 'IMAGE-$1');
 
-const headerNames = (res: Response) => [...res.headers.keys()].filter((k) => !['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(k)).sort();
+const headerNames = (res: Response) =>
+  [...res.headers.keys()].filter((k) => !['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(k)).sort();
 
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }];
 
 const cases: { name: string; route: string; deployment: string; body: () => Promise<[Uint8Array, string]> }[] = [
-  { name: 'chat', route: 'chatCompletions', deployment: 'gpt-4o', body: async () => [json({ messages: [{ role: 'user', content: 'Hi' }], seed: 5, max_tokens: 8 }), 'application/json'] },
-  { name: 'chat stream', route: 'chatCompletions', deployment: 'gpt-4o', body: async () => [json({ messages: [{ role: 'user', content: 'Hi' }], seed: 5, max_tokens: 8, stream: true, stream_options: { include_usage: true } }), 'application/json'] },
-  { name: 'chat tool stream', route: 'chatCompletions', deployment: 'gpt-4o', body: async () => [json({ messages: [{ role: 'user', content: 'Hi' }], seed: 9, tools, stream: true }), 'application/json'] },
-  { name: 'completions', route: 'completions', deployment: 'gpt-35-turbo-instruct', body: async () => [json({ prompt: 'Hi', seed: 1, max_tokens: 5 }), 'application/json'] },
-  { name: 'completions stream', route: 'completions', deployment: 'gpt-35-turbo-instruct', body: async () => [json({ prompt: 'Hi', seed: 1, max_tokens: 5, stream: true }), 'application/json'] },
-  { name: 'embeddings', route: 'embeddings', deployment: 'text-embedding-3-small', body: async () => [json({ input: ['a', 'b'], encoding_format: 'base64', dimensions: 64 }), 'application/json'] },
+  {
+    name: 'chat',
+    route: 'chatCompletions',
+    deployment: 'gpt-4o',
+    body: async () => [json({ messages: [{ role: 'user', content: 'Hi' }], seed: 5, max_tokens: 8 }), 'application/json'],
+  },
+  {
+    name: 'chat stream',
+    route: 'chatCompletions',
+    deployment: 'gpt-4o',
+    body: async () => [
+      json({ messages: [{ role: 'user', content: 'Hi' }], seed: 5, max_tokens: 8, stream: true, stream_options: { include_usage: true } }),
+      'application/json',
+    ],
+  },
+  {
+    name: 'chat tool stream',
+    route: 'chatCompletions',
+    deployment: 'gpt-4o',
+    body: async () => [json({ messages: [{ role: 'user', content: 'Hi' }], seed: 9, tools, stream: true }), 'application/json'],
+  },
+  {
+    name: 'completions',
+    route: 'completions',
+    deployment: 'gpt-35-turbo-instruct',
+    body: async () => [json({ prompt: 'Hi', seed: 1, max_tokens: 5 }), 'application/json'],
+  },
+  {
+    name: 'completions stream',
+    route: 'completions',
+    deployment: 'gpt-35-turbo-instruct',
+    body: async () => [json({ prompt: 'Hi', seed: 1, max_tokens: 5, stream: true }), 'application/json'],
+  },
+  {
+    name: 'embeddings',
+    route: 'embeddings',
+    deployment: 'text-embedding-3-small',
+    body: async () => [json({ input: ['a', 'b'], encoding_format: 'base64', dimensions: 64 }), 'application/json'],
+  },
   { name: 'images', route: 'imageGenerations', deployment: 'dall-e-3', body: async () => [json({ prompt: 'A boat', size: '1024x1792' }), 'application/json'] },
   ...(['audioTranscriptions', 'audioTranslations'] as const).map((route) => ({
-    name: route, route, deployment: 'whisper',
+    name: route,
+    route,
+    deployment: 'whisper',
     body: async (): Promise<[Uint8Array, string]> => {
       const form = new FormData();
       form.set('file', new Blob([wav(2)]), 'a.wav');

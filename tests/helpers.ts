@@ -32,8 +32,7 @@ export function post(url: string, path: string, body: unknown, headers: Record<s
   });
 }
 
-export const chatPath = (deployment: string, apiVersion = API_VERSION) =>
-  `/openai/deployments/${deployment}/chat/completions?api-version=${apiVersion}`;
+export const chatPath = (deployment: string, apiVersion = API_VERSION) => `/openai/deployments/${deployment}/chat/completions?api-version=${apiVersion}`;
 
 /** Every SSE `data:` payload of a response, in order (parsed by eventsource-parser). */
 export async function sseData(response: Response): Promise<string[]> {
@@ -63,7 +62,6 @@ export function wav(seconds: number): Buffer {
   for (let i = 0; i < samples; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
   return out;
 }
-
 
 export { deploymentsFile } from '../loadtest/processes';
 

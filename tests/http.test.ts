@@ -14,17 +14,22 @@ const hello = { messages: [{ role: 'user', content: 'Hello' }] };
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'aoai-sim-'));
   const deployments = join(dir, 'deployments.json');
-  writeFileSync(deployments, JSON.stringify({
-    chat: { model: 'gpt-4o', tokensPerMinute: 1000000 },
-    legacy: { model: 'gpt-3.5-turbo-0613', tokensPerMinute: 1000 },
-    embed: { model: 'text-embedding-ada-002', tokensPerMinute: 1000000, embeddingSize: 768 },
-    reasoner: { model: 'o4-mini', tokensPerMinute: 1000000 },
-    whisper: { model: 'whisper', requestsPerMinute: 10 },
-  }));
+  writeFileSync(
+    deployments,
+    JSON.stringify({
+      chat: { model: 'gpt-4o', tokensPerMinute: 1000000 },
+      legacy: { model: 'gpt-3.5-turbo-0613', tokensPerMinute: 1000 },
+      embed: { model: 'text-embedding-ada-002', tokensPerMinute: 1000000, embeddingSize: 768 },
+      reasoner: { model: 'o4-mini', tokensPerMinute: 1000000 },
+      whisper: { model: 'whisper', requestsPerMinute: 10 },
+    }),
+  );
   sim = await startSimulator();
   strict = await startSimulator({ OPENAI_DEPLOYMENT_CONFIG_PATH: deployments, ALLOW_UNDEFINED_OPENAI_DEPLOYMENTS: 'false' });
 });
-afterAll(async () => { await Promise.all([sim.close(), strict.close()]); });
+afterAll(async () => {
+  await Promise.all([sim.close(), strict.close()]);
+});
 
 async function expectError(res: Response, status: number, body: unknown) {
   expect(res.status).toBe(status);
@@ -33,8 +38,7 @@ async function expectError(res: Response, status: number, body: unknown) {
   expect(await res.json()).toEqual(body);
 }
 
-const openAIError = (message: unknown, param: unknown, code: unknown) =>
-  ({ error: { message, type: 'invalid_request_error', param, code } });
+const openAIError = (message: unknown, param: unknown, code: unknown) => ({ error: { message, type: 'invalid_request_error', param, code } });
 
 describe('routing, api-version and auth', () => {
   it('serves the health check without a key', async () => {
@@ -54,21 +58,25 @@ describe('routing, api-version and auth', () => {
     const denied = {
       error: {
         code: '401',
-        message: 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+        message:
+          'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
       },
     };
     await expectError(await post(sim.url, chatPath('gpt-4o'), hello, { 'api-key': 'wrong' }), 401, denied);
     const noKey = await fetch(sim.url + chatPath('gpt-4o'), { method: 'POST', body: JSON.stringify(hello) });
     await expectError(noKey, 401, denied);
     const bearer = await fetch(sim.url + chatPath('gpt-4o'), {
-      method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(hello),
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(hello),
     });
     expect(bearer.status).toBe(200);
   });
 
   it('answers unknown routes with 404 and wrong methods with 405', async () => {
-    await expectError(await post(sim.url, '/openai/deployments/gpt-4o/nothing?api-version=2024-10-21', hello), 404,
-      { error: { code: '404', message: 'Resource not found' } });
+    await expectError(await post(sim.url, '/openai/deployments/gpt-4o/nothing?api-version=2024-10-21', hello), 404, {
+      error: { code: '404', message: 'Resource not found' },
+    });
     const get = await fetch(sim.url + chatPath('gpt-4o'), { headers: { 'api-key': KEY } });
     await expectError(get, 405, { error: { code: '405', message: 'Method Not Allowed' } });
   });
@@ -81,7 +89,8 @@ describe('routing, api-version and auth', () => {
     await expectError(await post(strict.url, chatPath('nope'), hello), 404, {
       error: {
         code: 'DeploymentNotFound',
-        message: 'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
+        message:
+          'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
       },
     });
     expect((await post(strict.url, chatPath('chat'), hello)).status).toBe(200);
@@ -91,12 +100,15 @@ describe('routing, api-version and auth', () => {
     await expectError(await post(strict.url, chatPath('embed'), hello), 400, {
       error: {
         code: 'OperationNotSupported',
-        message: 'The chatCompletion operation does not work with the specified model, text-embedding-ada-002. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.',
+        message:
+          'The chatCompletion operation does not work with the specified model, text-embedding-ada-002. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.',
       },
     });
     const res = await post(strict.url, `/openai/deployments/chat/embeddings?api-version=${API_VERSION}`, { input: 'x' });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^The embeddings operation does not work with the specified model, gpt-4o\./);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+      /^The embeddings operation does not work with the specified model, gpt-4o\./,
+    );
   });
 });
 
@@ -108,20 +120,45 @@ describe('bad input', () => {
     expect(body.error.type).toBe('invalid_request_error');
     expect(String(body.error.message)).toMatch(/could not parse the JSON body/);
 
-    await expectError(await post(sim.url, chatPath('gpt-4o'), {}), 400,
-      openAIError("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter'));
-    await expectError(await post(sim.url, chatPath('gpt-4o'), { ...hello, n: '2' }), 400,
-      openAIError("Invalid type for 'n': expected an integer, but got a string instead.", 'n', 'invalid_type'));
-    await expectError(await post(sim.url, chatPath('gpt-4o'), { messages: 'hi' }), 400,
-      openAIError("Invalid type for 'messages': expected an array, but got a string instead.", 'messages', 'invalid_type'));
-    await expectError(await post(sim.url, chatPath('gpt-4o'), { messages: [{ role: 'robot', content: 'x' }] }), 400,
-      openAIError("Invalid value: 'robot'. Supported values are: 'system', 'developer', 'user', 'assistant', 'tool', 'function'.", 'messages[0].role', 'invalid_value'));
-    await expectError(await post(sim.url, `/openai/deployments/text-embedding-3-small/embeddings?api-version=${API_VERSION}`, {}), 400,
-      openAIError("Missing required parameter: 'input'.", 'input', 'missing_required_parameter'));
-    await expectError(await post(sim.url, `/openai/deployments/gpt-35-turbo-instruct/completions?api-version=${API_VERSION}`, {}), 400,
-      openAIError("Missing required parameter: 'prompt'.", 'prompt', 'missing_required_parameter'));
-    await expectError(await post(sim.url, `/openai/deployments/dall-e-3/images/generations?api-version=${API_VERSION}`, { prompt: 'x', n: 2 }), 400,
-      openAIError('You must provide n=1 for this model.', 'n', 'invalid_value'));
+    await expectError(
+      await post(sim.url, chatPath('gpt-4o'), {}),
+      400,
+      openAIError("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter'),
+    );
+    await expectError(
+      await post(sim.url, chatPath('gpt-4o'), { ...hello, n: '2' }),
+      400,
+      openAIError("Invalid type for 'n': expected an integer, but got a string instead.", 'n', 'invalid_type'),
+    );
+    await expectError(
+      await post(sim.url, chatPath('gpt-4o'), { messages: 'hi' }),
+      400,
+      openAIError("Invalid type for 'messages': expected an array, but got a string instead.", 'messages', 'invalid_type'),
+    );
+    await expectError(
+      await post(sim.url, chatPath('gpt-4o'), { messages: [{ role: 'robot', content: 'x' }] }),
+      400,
+      openAIError(
+        "Invalid value: 'robot'. Supported values are: 'system', 'developer', 'user', 'assistant', 'tool', 'function'.",
+        'messages[0].role',
+        'invalid_value',
+      ),
+    );
+    await expectError(
+      await post(sim.url, `/openai/deployments/text-embedding-3-small/embeddings?api-version=${API_VERSION}`, {}),
+      400,
+      openAIError("Missing required parameter: 'input'.", 'input', 'missing_required_parameter'),
+    );
+    await expectError(
+      await post(sim.url, `/openai/deployments/gpt-35-turbo-instruct/completions?api-version=${API_VERSION}`, {}),
+      400,
+      openAIError("Missing required parameter: 'prompt'.", 'prompt', 'missing_required_parameter'),
+    );
+    await expectError(
+      await post(sim.url, `/openai/deployments/dall-e-3/images/generations?api-version=${API_VERSION}`, { prompt: 'x', n: 2 }),
+      400,
+      openAIError('You must provide n=1 for this model.', 'n', 'invalid_value'),
+    );
   });
 
   it('answers a body that is not a JSON object', async () => {
@@ -140,13 +177,17 @@ describe('bad input', () => {
     const empty = new FormData();
     empty.set('file', new Blob([]), 'empty.wav');
     const emptyRes = await fetch(sim.url + path, { method: 'POST', headers: { 'api-key': KEY }, body: empty });
-    await expectError(emptyRes, 413, { error: { message: 'Maximum content size limit (26214400) exceeded (0 bytes read)', type: 'server_error', param: 'null', code: 'null' } });
+    await expectError(emptyRes, 413, {
+      error: { message: 'Maximum content size limit (26214400) exceeded (0 bytes read)', type: 'server_error', param: 'null', code: 'null' },
+    });
 
     const big = new FormData();
     big.set('file', new Blob([Buffer.alloc(26214400 + 10)]), 'big.wav');
     const bigRes = await fetch(sim.url + path, { method: 'POST', headers: { 'api-key': KEY }, body: big });
     expect(bigRes.status).toBe(413);
-    expect(((await bigRes.json()) as { error: { message: string } }).error.message).toBe('Maximum content size limit (26214400) exceeded (26214410 bytes read)');
+    expect(((await bigRes.json()) as { error: { message: string } }).error.message).toBe(
+      'Maximum content size limit (26214400) exceeded (26214410 bytes read)',
+    );
 
     const json = await post(sim.url, path, { file: 'x' });
     expect(json.status).toBe(400);
@@ -160,7 +201,9 @@ describe('bad input', () => {
       expect(res.status).toBe(413);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
       const chunked = await fetch(limited.url + chatPath('gpt-4o'), {
-        method: 'POST', headers: { 'api-key': KEY, 'content-type': 'application/json' }, duplex: 'half',
+        method: 'POST',
+        headers: { 'api-key': KEY, 'content-type': 'application/json' },
+        duplex: 'half',
         body: new Blob([JSON.stringify(big)]).stream(),
       } as RequestInit);
       expect(chunked.status).toBe(413);
@@ -170,8 +213,15 @@ describe('bad input', () => {
   });
 
   it('rejects max_tokens and temperature on reasoning models as AOAI does', async () => {
-    await expectError(await post(strict.url, chatPath('reasoner'), { ...hello, max_tokens: 10 }), 400,
-      openAIError("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", 'max_tokens', 'unsupported_parameter'));
+    await expectError(
+      await post(strict.url, chatPath('reasoner'), { ...hello, max_tokens: 10 }),
+      400,
+      openAIError(
+        "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+        'max_tokens',
+        'unsupported_parameter',
+      ),
+    );
     const temp = await post(strict.url, chatPath('reasoner'), { ...hello, temperature: 0.7 });
     expect(temp.status).toBe(400);
     expect(((await temp.json()) as { error: { code: string } }).error.code).toBe('unsupported_value');
@@ -222,10 +272,21 @@ describe('chat response content', () => {
     expect(Object.keys(body)).toEqual(['choices', 'created', 'id', 'model', 'object', 'prompt_filter_results', 'system_fingerprint', 'usage']);
     expect(Math.abs(body.created - Date.now() / 1000)).toBeLessThan(5);
     expect(body.choices[0].message).toEqual({ annotations: [], content: expect.any(String), refusal: null, role: 'assistant' });
-    expect(Object.keys(body.choices[0].content_filter_results)).toEqual(
-      ['hate', 'protected_material_code', 'protected_material_text', 'self_harm', 'sexual', 'violence']);
+    expect(Object.keys(body.choices[0].content_filter_results)).toEqual([
+      'hate',
+      'protected_material_code',
+      'protected_material_text',
+      'self_harm',
+      'sexual',
+      'violence',
+    ]);
     expect(body.prompt_filter_results[0].content_filter_results.jailbreak).toEqual({ filtered: false, detected: false });
-    expect(Object.keys(body.usage.completion_tokens_details)).toEqual(['accepted_prediction_tokens', 'audio_tokens', 'reasoning_tokens', 'rejected_prediction_tokens']);
+    expect(Object.keys(body.usage.completion_tokens_details)).toEqual([
+      'accepted_prediction_tokens',
+      'audio_tokens',
+      'reasoning_tokens',
+      'rejected_prediction_tokens',
+    ]);
     expect(Object.keys(body.usage.prompt_tokens_details)).toEqual(['audio_tokens', 'cached_tokens']);
   });
 
@@ -289,7 +350,13 @@ describe('chat stream wire format', () => {
     expect(data).toHaveLength(6 + 4);
     expect(events[0]).toMatchObject({ choices: [], created: 0, id: '', model: '', object: '' });
     expect(events[0].prompt_filter_results[0].prompt_index).toBe(0);
-    expect(events[1].choices[0]).toEqual({ content_filter_results: {}, delta: { content: '', refusal: null, role: 'assistant' }, finish_reason: null, index: 0, logprobs: null });
+    expect(events[1].choices[0]).toEqual({
+      content_filter_results: {},
+      delta: { content: '', refusal: null, role: 'assistant' },
+      finish_reason: null,
+      index: 0,
+      logprobs: null,
+    });
     expect(events[1].object).toBe('chat.completion.chunk');
     const body = events.slice(1);
     for (const key of ['id', 'created', 'model', 'system_fingerprint']) expect(new Set(body.map((e) => e[key])).size).toBe(1);
@@ -306,7 +373,10 @@ describe('chat stream wire format', () => {
     expect(data).toHaveLength(2000 + 5);
     expect(data.at(-1)).toBe('[DONE]');
     const events = data.slice(0, -1).map((d) => JSON.parse(d));
-    const content = events.slice(2, -2).map((e) => e.choices[0].delta.content).join('');
+    const content = events
+      .slice(2, -2)
+      .map((e) => e.choices[0].delta.content)
+      .join('');
     const plain = (await (await post(sim.url, chatPath('gpt-4o'), { ...hello, max_tokens: 2000, seed: 11 })).json()) as any;
     expect(content).toBe(plain.choices[0].message.content);
     expect(events.at(-1).usage.completion_tokens).toBe(2000);
@@ -338,14 +408,23 @@ describe('chat stream wire format', () => {
     const data = await sseData(await stream({ tools, tool_choice: 'required' }));
     const deltas = data.slice(1, -1).map((d) => JSON.parse(d).choices[0]);
     const toolDeltas = deltas.filter((c) => c.delta.tool_calls);
-    expect(toolDeltas[0].delta.tool_calls[0]).toEqual({ function: { arguments: '', name: 'lookup' }, id: expect.stringMatching(/^call_/), index: 0, type: 'function' });
+    expect(toolDeltas[0].delta.tool_calls[0]).toEqual({
+      function: { arguments: '', name: 'lookup' },
+      id: expect.stringMatching(/^call_/),
+      index: 0,
+      type: 'function',
+    });
     for (const d of toolDeltas.slice(1)) expect(Object.keys(d.delta.tool_calls[0]).sort()).toEqual(['function', 'index']);
     expect(JSON.parse(toolDeltas.map((d) => d.delta.tool_calls[0].function.arguments).join(''))).toHaveProperty('q');
     expect(deltas.at(-1).finish_reason).toBe('tool_calls');
   });
 
   it('streams legacy completions in the same envelope', async () => {
-    const res = await post(sim.url, `/openai/deployments/gpt-35-turbo-instruct/completions?api-version=${API_VERSION}`, { prompt: 'Hi', max_tokens: 3, stream: true });
+    const res = await post(sim.url, `/openai/deployments/gpt-35-turbo-instruct/completions?api-version=${API_VERSION}`, {
+      prompt: 'Hi',
+      max_tokens: 3,
+      stream: true,
+    });
     const data = await sseData(res);
     expect(data).toHaveLength(3 + 3);
     const events = data.slice(0, -1).map((d) => JSON.parse(d));
@@ -367,8 +446,13 @@ describe('embeddings and audio specifics', () => {
   });
 
   it('encodes base64 embeddings as little-endian float32 and counts token-array inputs', async () => {
-    const res = await post(sim.url, `/openai/deployments/text-embedding-3-small/embeddings?api-version=${API_VERSION}`,
-      { input: [[1, 2, 3], [4, 5]], encoding_format: 'base64' });
+    const res = await post(sim.url, `/openai/deployments/text-embedding-3-small/embeddings?api-version=${API_VERSION}`, {
+      input: [
+        [1, 2, 3],
+        [4, 5],
+      ],
+      encoding_format: 'base64',
+    });
     const body = (await res.json()) as any;
     const bytes = Buffer.from(body.data[0].embedding, 'base64');
     expect(bytes.length).toBe(4 * 1536);
@@ -381,7 +465,11 @@ describe('embeddings and audio specifics', () => {
   it('defaults audio to json', async () => {
     const form = new FormData();
     form.set('file', new Blob([wav(1)]), 'a.wav');
-    const res = await fetch(sim.url + `/openai/deployments/whisper/audio/transcriptions?api-version=${API_VERSION}`, { method: 'POST', headers: { 'api-key': KEY }, body: form });
+    const res = await fetch(sim.url + `/openai/deployments/whisper/audio/transcriptions?api-version=${API_VERSION}`, {
+      method: 'POST',
+      headers: { 'api-key': KEY },
+      body: form,
+    });
     expect(res.status).toBe(200);
     expect(Object.keys((await res.json()) as object)).toEqual(['text']);
   });

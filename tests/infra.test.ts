@@ -12,7 +12,8 @@ const root = join(__dirname, '..');
 const bicep = readFileSync(join(root, 'infra', 'main.bicep'), 'utf8');
 // Comments and string literals stripped (keeping their \${...} interpolations), so references
 // are only counted in code.
-const code = bicep.replace(/\/\/.*$/gm, '')
+const code = bicep
+  .replace(/\/\/.*$/gm, '')
   .replace(/'(?:[^'\\]|\\.)*'/g, (literal) => [...literal.matchAll(/\$\{([^}]*)\}/g)].map((m) => ` ${m[1]} `).join('') || "''");
 
 const declared = (keyword: 'param' | 'var' | 'resource' | 'output') =>
@@ -34,9 +35,22 @@ describe('infra/main.bicep', () => {
       expect(uses, `${name} is declared but never used`).toBeGreaterThan(1);
     }
     // Identifiers used with member access or as values must be declared (or be Bicep built-ins).
-    const builtIns = new Set(['resourceGroup', 'subscription', 'environment', 'uniqueString', 'toLower', 'union', 'items', 'guid',
-      'subscriptionResourceId', 'setting', 'name', 'true', 'false']);
-    for (const m of code.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)|:\s*([a-z][A-Za-z0-9_]*)(?=[.\n\[(])/g)) {
+    const builtIns = new Set([
+      'resourceGroup',
+      'subscription',
+      'environment',
+      'uniqueString',
+      'toLower',
+      'union',
+      'items',
+      'guid',
+      'subscriptionResourceId',
+      'setting',
+      'name',
+      'true',
+      'false',
+    ]);
+    for (const m of code.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)|:\s*([a-z][A-Za-z0-9_]*)(?=[.\n[(])/g)) {
       const id = m[1] ?? m[2];
       if (!builtIns.has(id)) expect(names, `${id} is used but not declared`).toContain(id);
     }
@@ -61,26 +75,34 @@ describe('infra/main.bicep', () => {
     // Observe what loadConfig reads: once with nothing set, once with the settings that make it
     // read the ones that depend on them (a TTFT mean makes it read the TTFT std dev, ...).
     const read = new Set<string>();
-    const observe = (values: Record<string, string>) => loadConfig(new Proxy(values, {
-      get(target, key: string) {
-        read.add(key);
-        return target[key];
-      },
-    }));
+    const observe = (values: Record<string, string>) =>
+      loadConfig(
+        new Proxy(values, {
+          get(target, key: string) {
+            read.add(key);
+            return target[key];
+          },
+        }),
+      );
     observe({});
     observe({
-      LATENCY_OPENAI_CHAT_COMPLETIONS_TTFT_MEAN: '1', LATENCY_OPENAI_COMPLETIONS_TTFT_MEAN: '1', LATENCY_SLOWDOWN_CONCURRENCY: '2',
+      LATENCY_OPENAI_CHAT_COMPLETIONS_TTFT_MEAN: '1',
+      LATENCY_OPENAI_COMPLETIONS_TTFT_MEAN: '1',
+      LATENCY_SLOWDOWN_CONCURRENCY: '2',
       RECORDING_AUTOSAVE: 'true',
     });
     // And what is read from process.env directly, outside loadConfig.
-    const sources = ['src', 'server', 'functions'].flatMap((dir) => readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(root, dir, f), 'utf8')));
+    const sources = ['src', 'server', 'functions'].flatMap((dir) =>
+      readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => readFileSync(join(root, dir, f), 'utf8')),
+    );
     for (const source of sources) for (const m of source.matchAll(/(?:process\.env|\benv)\.([A-Z][A-Z0-9_]+)/g)) read.add(m[1]);
 
     const notForFunctions: Record<string, string> = {
       PORT: 'standalone server only',
       HOST: 'standalone server only',
-      RECORDING_AUTO_SAVE: 'the Python infra\'s misspelling, read only when RECORDING_AUTOSAVE is empty',
+      RECORDING_AUTO_SAVE: "the Python infra's misspelling, read only when RECORDING_AUTOSAVE is empty",
     };
     const missing = [...read].filter((name) => !settings.has(name) && !(name in notForFunctions));
     expect(missing, 'read by the code but not set by infra/main.bicep').toEqual([]);

@@ -25,17 +25,30 @@ const schemas: Record<string, object> = {
     additionalProperties: false,
   },
   refsAndUnions: {
-    $defs: { step: { type: 'object', properties: { text: { type: 'string' }, ok: { type: 'boolean' } }, required: ['text', 'ok'], additionalProperties: false } },
+    $defs: {
+      step: { type: 'object', properties: { text: { type: 'string' }, ok: { type: 'boolean' } }, required: ['text', 'ok'], additionalProperties: false },
+    },
     type: 'object',
     properties: {
       steps: { type: 'array', items: { $ref: '#/$defs/step' } },
       answer: { anyOf: [{ type: 'string' }, { type: 'integer' }] },
-      extra: { allOf: [{ type: 'object', properties: { a: { type: 'string' } }, required: ['a'] }, { properties: { b: { type: 'integer' } }, required: ['b'] }] },
+      extra: {
+        allOf: [
+          { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] },
+          { properties: { b: { type: 'integer' } }, required: ['b'] },
+        ],
+      },
     },
     required: ['steps', 'answer', 'extra'],
   },
   recursive: {
-    $defs: { node: { type: 'object', properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#/$defs/node' } } }, required: ['name', 'children'] } },
+    $defs: {
+      node: {
+        type: 'object',
+        properties: { name: { type: 'string' }, children: { type: 'array', items: { $ref: '#/$defs/node' } } },
+        required: ['name', 'children'],
+      },
+    },
     $ref: '#/$defs/node',
   },
   topLevelArray: { type: 'array', items: { type: 'integer', minimum: -5, maximum: 5 }, minItems: 1 },

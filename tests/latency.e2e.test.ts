@@ -7,7 +7,6 @@ import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatPath, deploymentsFile, post, sdk, startSimulator, wav, type TestSimulator } from './helpers';
 
-
 /** Arrival time (ms from the request) of every SSE data event. */
 async function eventTimes(url: string, path: string, body: object): Promise<{ headersAt: number; events: { at: number; data: string }[] }> {
   const start = performance.now();
@@ -27,8 +26,10 @@ describe('chat latency', () => {
   beforeAll(async () => {
     sim = await startSimulator({
       SIMULATOR_LATENCY: 'on',
-      LATENCY_OPENAI_CHAT_COMPLETIONS_TTFT_MEAN: '300', LATENCY_OPENAI_CHAT_COMPLETIONS_TTFT_STD_DEV: '0',
-      LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: '40', LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0',
+      LATENCY_OPENAI_CHAT_COMPLETIONS_TTFT_MEAN: '300',
+      LATENCY_OPENAI_CHAT_COMPLETIONS_TTFT_STD_DEV: '0',
+      LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: '40',
+      LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0',
       OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({
         gpt4o: { model: 'gpt-4o' },
         fast: { model: 'gpt-4o', latency: { ttftMs: 50, perTokenMs: { mean: 10, stdDev: 0 } } },
@@ -66,7 +67,7 @@ describe('chat latency', () => {
     expect(took).toBeLessThan(expected * 1.1 + 30);
   });
 
-  it('a deployment\'s own latency overrides the globals', async () => {
+  it("a deployment's own latency overrides the globals", async () => {
     const { events } = await eventTimes(sim.url, chatPath('fast'), { messages: [{ role: 'user', content: 'hi' }], max_tokens: 8, stream: true });
     expect(events[0].at).toBeGreaterThan(45);
     expect(events[0].at).toBeLessThan(100);
@@ -82,7 +83,7 @@ describe('chat latency', () => {
   });
 });
 
-describe('the Python simulator\'s variables', () => {
+describe("the Python simulator's variables", () => {
   it('chat: ms per completion token (no TTFT set: the first token takes one delay too)', async () => {
     const sim = await startSimulator({ SIMULATOR_LATENCY: 'on', LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: '15', LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0' });
     try {
@@ -100,9 +101,12 @@ describe('the Python simulator\'s variables', () => {
   it('embeddings per request, audio per MiB, images per image', async () => {
     const sim = await startSimulator({
       SIMULATOR_LATENCY: 'on',
-      LATENCY_OPENAI_EMBEDDINGS_MEAN: '250', LATENCY_OPENAI_EMBEDDINGS_STD_DEV: '0',
-      LATENCY_OPENAI_TRANSLATIONS_MEAN: '1000', LATENCY_OPENAI_TRANSLATIONS_STD_DEV: '0',
-      LATENCY_OPENAI_IMAGES_MEAN: '150', LATENCY_OPENAI_IMAGES_STD_DEV: '0',
+      LATENCY_OPENAI_EMBEDDINGS_MEAN: '250',
+      LATENCY_OPENAI_EMBEDDINGS_STD_DEV: '0',
+      LATENCY_OPENAI_TRANSLATIONS_MEAN: '1000',
+      LATENCY_OPENAI_TRANSLATIONS_STD_DEV: '0',
+      LATENCY_OPENAI_IMAGES_MEAN: '150',
+      LATENCY_OPENAI_IMAGES_STD_DEV: '0',
     });
     const timed = async (work: () => Promise<unknown>) => {
       const start = performance.now();
@@ -117,7 +121,7 @@ describe('the Python simulator\'s variables', () => {
       const audio = wav(16); // 512 KiB of 16 kHz 16-bit mono: half a MiB
       const file = await toFile(audio, 'a.wav', { type: 'audio/wav' });
       const translation = await timed(() => sdk(sim.url, 'whisper').audio.translations.create({ model: 'whisper', file }));
-      const expected = 1000 * audio.length / (1024 * 1024);
+      const expected = (1000 * audio.length) / (1024 * 1024);
       expect(translation).toBeGreaterThan(expected * 0.95);
       expect(translation).toBeLessThan(expected * 1.1 + 40);
       const images = await timed(() => sdk(sim.url, 'dall-e-2').images.generate({ model: 'dall-e-2', prompt: 'a boat', n: 3, size: '256x256' }));
@@ -133,8 +137,10 @@ describe('PAYG-like slowdown', () => {
   it('past the configured concurrency, latency grows with load', async () => {
     const sim = await startSimulator({
       SIMULATOR_LATENCY: 'on',
-      LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: '20', LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0',
-      LATENCY_SLOWDOWN_CONCURRENCY: '2', LATENCY_SLOWDOWN_FACTOR: '1',
+      LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: '20',
+      LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0',
+      LATENCY_SLOWDOWN_CONCURRENCY: '2',
+      LATENCY_SLOWDOWN_FACTOR: '1',
     });
     try {
       const one = async () => {

@@ -7,7 +7,6 @@ import { API_VERSION, chatPath, KEY, post, startSimulator, type TestSimulator, d
 let sim: TestSimulator;
 let python: TestSimulator;
 
-
 beforeAll(async () => {
   const file = deploymentsFile({
     tiny: { model: 'gpt-4o', tokensPerMinute: 1000, requestsPerMinute: 6000 },
@@ -19,7 +18,9 @@ beforeAll(async () => {
   sim = await startSimulator({ OPENAI_DEPLOYMENT_CONFIG_PATH: file, UNDEFINED_DEPLOYMENT_TOKENS_PER_MINUTE: '500' });
   python = await startSimulator({ OPENAI_DEPLOYMENT_CONFIG_PATH: file, RATE_LIMIT_COST_MODEL: 'python' });
 });
-afterAll(async () => { await Promise.all([sim.close(), python.close()]); });
+afterAll(async () => {
+  await Promise.all([sim.close(), python.close()]);
+});
 
 const ask = (maxTokens: number) => ({ messages: [{ role: 'user' as const, content: 'Hi' }], max_tokens: maxTokens });
 
@@ -54,7 +55,11 @@ describe('rate limits through the openai SDK', () => {
   it('lets the SDK wait retry-after-ms and then succeed', async () => {
     const attempts: { at: number; status: number; retryMs: number }[] = [];
     const client = new AzureOpenAI({
-      endpoint: sim.url, apiKey: KEY, apiVersion: API_VERSION, deployment: 'perSecond', maxRetries: 2,
+      endpoint: sim.url,
+      apiKey: KEY,
+      apiVersion: API_VERSION,
+      deployment: 'perSecond',
+      maxRetries: 2,
       fetch: async (url, init) => {
         const res = await fetch(url, init);
         attempts.push({ at: Date.now(), status: res.status, retryMs: Number(res.headers.get('retry-after-ms') ?? 0) });
@@ -87,14 +92,21 @@ describe('rate limits through the openai SDK', () => {
 describe('rate limits over HTTP', () => {
   it('names the call rate limit and the operation when requests run out (RPM-only models)', async () => {
     const path = `/openai/deployments/whisper/audio/translations?api-version=${API_VERSION}`;
-    const form = () => { const f = new FormData(); f.set('file', new Blob([Buffer.alloc(2000)]), 'a.mp3'); return f; };
+    const form = () => {
+      const f = new FormData();
+      f.set('file', new Blob([Buffer.alloc(2000)]), 'a.mp3');
+      return f;
+    };
     expect((await fetch(sim.url + path, { method: 'POST', headers: { 'api-key': KEY }, body: form() })).status).toBe(200);
     const res = await fetch(sim.url + path, { method: 'POST', headers: { 'api-key': KEY }, body: form() });
     expect(res.status).toBe(429);
     const seconds = res.headers.get('retry-after');
     expect(res.headers.get('x-ratelimit-reset-requests')).toBe(seconds);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
-      new RegExp(`^Requests to the Translations_Create Operation under Azure OpenAI API version ${API_VERSION} have exceeded call rate limit .* Please retry after ${seconds} seconds\\.`));
+      new RegExp(
+        `^Requests to the Translations_Create Operation under Azure OpenAI API version ${API_VERSION} have exceeded call rate limit .* Please retry after ${seconds} seconds\\.`,
+      ),
+    );
   });
 
   it('answers a request that can never fit with the long retry, not an error or a loop', async () => {

@@ -10,8 +10,8 @@ import { startSimulatorProcess, type ServerProcess } from '../loadtest/processes
 import { startAzuriteTables, type Azurite } from '../loadtest/azurite';
 import { API_VERSION, KEY } from './helpers';
 
-const TOKENS_PER_MINUTE = 20000;       // 'tok': tokens bind (RPM set far above)
-const REQUESTS_PER_MINUTE = 600;       // 'req': 100 per 10 s, 10 per second
+const TOKENS_PER_MINUTE = 20000; // 'tok': tokens bind (RPM set far above)
+const REQUESTS_PER_MINUTE = 600; // 'req': 100 per 10 s, 10 per second
 const MAX_TOKENS = 100;
 const WORKERS_PER_DEPLOYMENT = 12;
 
@@ -21,11 +21,20 @@ let servers: ServerProcess[] = [];
 beforeAll(async () => {
   azurite = await startAzuriteTables();
   const file = join(mkdtempSync(join(tmpdir(), 'aoai-sim-')), 'deployments.json');
-  writeFileSync(file, JSON.stringify({
-    tok: { model: 'gpt-4o', tokensPerMinute: TOKENS_PER_MINUTE, requestsPerMinute: 600000 },
-    req: { model: 'gpt-4o', tokensPerMinute: 100000000, requestsPerMinute: REQUESTS_PER_MINUTE },
-  }));
-  const env = { SIMULATOR_API_KEY: KEY, SIMULATOR_LATENCY: 'off', OPENAI_DEPLOYMENT_CONFIG_PATH: file, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, RATE_LIMIT_TABLE: 'multiinstance' };
+  writeFileSync(
+    file,
+    JSON.stringify({
+      tok: { model: 'gpt-4o', tokensPerMinute: TOKENS_PER_MINUTE, requestsPerMinute: 600000 },
+      req: { model: 'gpt-4o', tokensPerMinute: 100000000, requestsPerMinute: REQUESTS_PER_MINUTE },
+    }),
+  );
+  const env = {
+    SIMULATOR_API_KEY: KEY,
+    SIMULATOR_LATENCY: 'off',
+    OPENAI_DEPLOYMENT_CONFIG_PATH: file,
+    AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+    RATE_LIMIT_TABLE: 'multiinstance',
+  };
   servers = await Promise.all([1, 2, 3].map(() => startSimulatorProcess(env)));
 });
 
@@ -34,7 +43,11 @@ afterAll(async () => {
   await azurite.close();
 });
 
-interface Admitted { deployment: string; createdSeconds: number; cost: number }
+interface Admitted {
+  deployment: string;
+  createdSeconds: number;
+  cost: number;
+}
 
 async function load(until: number): Promise<{ admitted: Admitted[]; rejected: number; errors: string[] }> {
   const admitted: Admitted[] = [];
@@ -87,8 +100,24 @@ describe('limits across three instances sharing Table Storage', () => {
     expect(rejected).toBeGreaterThan(100);
 
     const requestsEarly = admitted.filter((a) => a.deployment === 'req');
-    console.log(`multi-instance: ${admitted.length} admitted, ${rejected} rejected; tokens per minute ${[...perWindow(admitted.filter((a) => a.deployment === 'tok'), 60, start, end, (a) => a.cost).values()].join(', ')}; requests per 10 s ${[...perWindow(requestsEarly, 10, start, end, () => 1).values()].join(', ')}`);
-    const tokenWindows = perWindow(admitted.filter((a) => a.deployment === 'tok'), 60, start, end, (a) => a.cost);
+    console.log(
+      `multi-instance: ${admitted.length} admitted, ${rejected} rejected; tokens per minute ${[
+        ...perWindow(
+          admitted.filter((a) => a.deployment === 'tok'),
+          60,
+          start,
+          end,
+          (a) => a.cost,
+        ).values(),
+      ].join(', ')}; requests per 10 s ${[...perWindow(requestsEarly, 10, start, end, () => 1).values()].join(', ')}`,
+    );
+    const tokenWindows = perWindow(
+      admitted.filter((a) => a.deployment === 'tok'),
+      60,
+      start,
+      end,
+      (a) => a.cost,
+    );
     expect(tokenWindows.size).toBeGreaterThanOrEqual(2);
     for (const [w, tokens] of tokenWindows) {
       expect(tokens, `tokens in minute ${w}`).toBeLessThanOrEqual(TOKENS_PER_MINUTE);

@@ -8,12 +8,19 @@ import { tableCounterStore } from '../src/storage/counter-table';
 import { startAzuriteTables, type Azurite } from '../loadtest/azurite';
 
 let azurite: Azurite;
-beforeAll(async () => { azurite = await startAzuriteTables(); });
-afterAll(async () => { await azurite.close(); });
+beforeAll(async () => {
+  azurite = await startAzuriteTables();
+});
+afterAll(async () => {
+  await azurite.close();
+});
 
 let tables = 0;
 const stores: Record<string, () => [CounterStore, CounterStore]> = {
-  memory: () => { const s = memoryCounterStore(); return [s, s]; },
+  memory: () => {
+    const s = memoryCounterStore();
+    return [s, s];
+  },
   // Two clients on one table: two instances of the simulator.
   table: () => {
     const name = `limits${Date.now() % 100000}${tables++}`;
@@ -72,8 +79,10 @@ describe('limiter: exact values with an injected clock', () => {
     const first = await limiter.admit('d', limiter.dimensions(limits, 5));
     expect(first.admitted).toBe(true);
     expect(first.headers).toEqual({
-      'x-ratelimit-limit-tokens': '100', 'x-ratelimit-remaining-tokens': '95',
-      'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '99',
+      'x-ratelimit-limit-tokens': '100',
+      'x-ratelimit-remaining-tokens': '95',
+      'x-ratelimit-limit-requests': '100',
+      'x-ratelimit-remaining-requests': '99',
     });
     const second = await limiter.admit('d', limiter.dimensions(limits, 20));
     expect(second.headers['x-ratelimit-remaining-tokens']).toBe('75');
@@ -89,7 +98,12 @@ describe('limiter: exact values with an injected clock', () => {
     clock = t0 + 1000;
     const rejected = await limiter.admit('d', limiter.dimensions(limits, 50));
     expect(rejected).toMatchObject({ admitted: false, reason: 'tokens', retryAfterMs: 46500 });
-    expect(rejected.headers).toMatchObject({ 'retry-after': '47', 'retry-after-ms': '46500', 'x-ratelimit-reset-tokens': '47', 'x-ratelimit-remaining-tokens': '40' });
+    expect(rejected.headers).toMatchObject({
+      'retry-after': '47',
+      'retry-after-ms': '46500',
+      'x-ratelimit-reset-tokens': '47',
+      'x-ratelimit-remaining-tokens': '40',
+    });
     // A smaller request still fits.
     expect((await limiter.admit('d', limiter.dimensions(limits, 40))).admitted).toBe(true);
     // A client that waits exactly retry-after-ms is admitted, into a fresh window.
@@ -124,7 +138,11 @@ describe('limiter: exact values with an injected clock', () => {
     clock = t0;
     const limiter = make();
     const dims = limiter.dimensions(chat(100000), 10);
-    expect(dims.map((d) => [d.kind, d.windowMs, d.limit])).toEqual([['tokens', 60000, 100000], ['requests', 10000, 100], ['requests', 1000, 10]]);
+    expect(dims.map((d) => [d.kind, d.windowMs, d.limit])).toEqual([
+      ['tokens', 60000, 100000],
+      ['requests', 10000, 100],
+      ['requests', 1000, 10],
+    ]);
     limiter.stop();
   });
 
@@ -173,10 +191,10 @@ describe('limiter: exact values with an injected clock', () => {
     expect((await timed.admit('d', timed.dimensions(chat(100, 600), 5))).admitted).toBe(true);
     expect(Date.now() - started).toBeLessThan(1000);
     expect(errors.length).toBeGreaterThan(0);
-    [open, closed, timed].forEach((l) => l.stop());
+    for (const l of [open, closed, timed]) l.stop();
   });
 
-  it('keeps a newer window\'s lease when a request judged in the previous window finishes late', async () => {
+  it("keeps a newer window's lease when a request judged in the previous window finishes late", async () => {
     const minuteEnd = Date.UTC(2026, 0, 1, 0, 1, 0, 0);
     clock = minuteEnd - 1;
     const limiter = make();
@@ -208,6 +226,7 @@ describe('limiter: exact values with an injected clock', () => {
     let admittedTokens = 10;
     while ((await b.admit('d', b.dimensions(limits, 10))).admitted) admittedTokens += 10;
     expect(admittedTokens).toBe(1000);
-    a.stop(); b.stop();
+    a.stop();
+    b.stop();
   });
 });

@@ -14,7 +14,8 @@ import { deploymentsFile, KEY, startSimulator } from './helpers';
 
 const AZURE = join(__dirname, '..', 'loadtest', 'azure');
 // Azure Load Testing's failure-criterion grammar: [request: ]aggregate(metric) condition value.
-const CRITERION = /^(?:[\w.-]+: )?(?:avg|min|max|p50|p75|p90|p95|p96|p97|p98|p99|p999|p9999|percentage|count)\((?:response_time_ms|latency|error|requests_per_sec|requests)\) [<>] \d+(?:\.\d+)?$/;
+const CRITERION =
+  /^(?:[\w.-]+: )?(?:avg|min|max|p50|p75|p90|p95|p96|p97|p98|p99|p999|p9999|percentage|count)\((?:response_time_ms|latency|error|requests_per_sec|requests)\) [<>] \d+(?:\.\d+)?$/;
 const LOCUST = '/usr/bin/locust';
 
 describe('Azure Load Testing plans', () => {
@@ -35,27 +36,50 @@ describe('Azure Load Testing plans', () => {
     });
   }
 
-  it.skipIf(!existsSync(LOCUST))('the Locust plan runs against the simulator (smoke, 4 s, loopback)', async () => {
-    const sim = await startSimulator({ OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile(SCENARIOS['base-latency'].deployments) });
-    const out = mkdtempSync(join(tmpdir(), 'aoai-locust-'));
-    try {
-      const run = await new Promise<{ code: number; stderr: string }>((resolve) => {
-        execFile(LOCUST, ['-f', join(AZURE, 'locustfile.py'), '--headless', '-u', '2', '-r', '2', '-t', '4s', '--host', sim.url,
-          '--csv', join(out, 'run'), '--only-summary'], {
-          env: { ...process.env, SIMULATOR_API_KEY: KEY, DEPLOYMENT: 'gpt-35-turbo-unlimited', MAX_TOKENS: '20', PATH: '/usr/bin:/bin' },
-          timeout: 60000,
-        }, (err, _stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }));
-      });
-      expect(run.code, run.stderr.slice(-2000)).toBe(0);
-      const stats = readFileSync(join(out, 'run_stats.csv'), 'utf8').split('\n');
-      const header = stats[0].split(',');
-      const chat = stats.find((line) => line.split(',')[1] === 'chat')!.split(',');
-      expect(Number(chat[header.indexOf('Request Count')])).toBeGreaterThan(10);
-      expect(Number(chat[header.indexOf('Failure Count')])).toBe(0);
-    } finally {
-      await sim.close();
-    }
-  }, 90_000);
+  it.skipIf(!existsSync(LOCUST))(
+    'the Locust plan runs against the simulator (smoke, 4 s, loopback)',
+    async () => {
+      const sim = await startSimulator({ OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile(SCENARIOS['base-latency'].deployments) });
+      const out = mkdtempSync(join(tmpdir(), 'aoai-locust-'));
+      try {
+        const run = await new Promise<{ code: number; stderr: string }>((resolve) => {
+          execFile(
+            LOCUST,
+            [
+              '-f',
+              join(AZURE, 'locustfile.py'),
+              '--headless',
+              '-u',
+              '2',
+              '-r',
+              '2',
+              '-t',
+              '4s',
+              '--host',
+              sim.url,
+              '--csv',
+              join(out, 'run'),
+              '--only-summary',
+            ],
+            {
+              env: { ...process.env, SIMULATOR_API_KEY: KEY, DEPLOYMENT: 'gpt-35-turbo-unlimited', MAX_TOKENS: '20', PATH: '/usr/bin:/bin' },
+              timeout: 60000,
+            },
+            (err, _stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+          );
+        });
+        expect(run.code, run.stderr.slice(-2000)).toBe(0);
+        const stats = readFileSync(join(out, 'run_stats.csv'), 'utf8').split('\n');
+        const header = stats[0].split(',');
+        const chat = stats.find((line) => line.split(',')[1] === 'chat')!.split(',');
+        expect(Number(chat[header.indexOf('Request Count')])).toBeGreaterThan(10);
+        expect(Number(chat[header.indexOf('Failure Count')])).toBe(0);
+      } finally {
+        await sim.close();
+      }
+    },
+    90_000,
+  );
 });
 
 describe('npm run loadtest', () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { API_VERSION, chatPath, KEY, post, sdk, sseData, startSimulator, wav, type TestSimulator } from './helpers';
+import { API_VERSION, chatPath, KEY, post, sdk, startSimulator, wav, type TestSimulator } from './helpers';
 import { EVENT_GAP_MS, startUpstream, type FakeUpstream } from './upstream';
 
 const UPSTREAM_KEY = 'upstream-key-abc';
@@ -26,7 +26,7 @@ describe('record, then replay without network', () => {
   let upstream: FakeUpstream;
   const dir = tempDir();
   const recorded: Record<string, unknown> = {};
-  let streamedEvents: string[] = [];
+  const streamedEvents: string[] = [];
 
   beforeAll(async () => {
     upstream = await startUpstream();
@@ -38,7 +38,8 @@ describe('record, then replay without network', () => {
       for await (const chunk of stream) streamedEvents.push(JSON.stringify(chunk));
       recorded.embeddings = await sdk(sim.url, 'ada').embeddings.create({ model: 'ada', input: 'some text' });
       recorded.translation = await sdk(sim.url, 'whisper').audio.translations.create({
-        model: 'whisper', file: await toFile(wav(0.5), 'tone.wav', { type: 'audio/wav' }),
+        model: 'whisper',
+        file: await toFile(wav(0.5), 'tone.wav', { type: 'audio/wav' }),
       });
     } finally {
       await sim.close(); // saves whatever is still pending
@@ -46,7 +47,7 @@ describe('record, then replay without network', () => {
   });
   afterAll(() => upstream.close());
 
-  it('forwards with the upstream key, never the client\'s credentials or identifying headers', () => {
+  it("forwards with the upstream key, never the client's credentials or identifying headers", () => {
     const chat = upstream.received[0];
     expect(chat.headers['api-key']).toBe(UPSTREAM_KEY);
     expect(chat.headers.authorization).toBeUndefined();
@@ -54,7 +55,7 @@ describe('record, then replay without network', () => {
     expect(chat.url).toBe(`/openai/deployments/gpt-4o/chat/completions?api-version=${API_VERSION}`);
   });
 
-  it('writes one YAML file per path in the Python simulator\'s shape, without secrets', () => {
+  it("writes one YAML file per path in the Python simulator's shape, without secrets", () => {
     expect(readdirSync(dir).sort()).toEqual([
       'openai_deployments_ada_embeddings.yaml',
       'openai_deployments_gpt-4o_chat_completions.yaml',
@@ -76,7 +77,9 @@ describe('record, then replay without network', () => {
 
   describe('replay', () => {
     let sim: TestSimulator;
-    beforeAll(async () => { sim = await startSimulator({ SIMULATOR_MODE: 'replay', RECORDING_DIR: dir }); });
+    beforeAll(async () => {
+      sim = await startSimulator({ SIMULATOR_MODE: 'replay', RECORDING_DIR: dir });
+    });
     afterAll(() => sim.close());
 
     it('answers the same requests identically through the openai client', async () => {
@@ -88,7 +91,8 @@ describe('record, then replay without network', () => {
 
     it('replays multipart audio despite a new boundary', async () => {
       const again = await sdk(sim.url, 'whisper').audio.translations.create({
-        model: 'whisper', file: await toFile(wav(0.5), 'tone.wav', { type: 'audio/wav' }),
+        model: 'whisper',
+        file: await toFile(wav(0.5), 'tone.wav', { type: 'audio/wav' }),
       });
       expect(again).toEqual(recorded.translation);
       expect((again as { text: string }).text).toMatch(/heard \d+ bytes/);
@@ -97,7 +101,9 @@ describe('record, then replay without network', () => {
     it('replays a stream event by event, in order, at the recorded pace', async () => {
       const started = Date.now();
       const stream = await sdk(sim.url, 'gpt-4o').chat.completions.create({
-        model: 'gpt-4o', messages: [{ role: 'user', content: 'stream please' }], stream: true,
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: 'stream please' }],
+        stream: true,
       });
       const events: string[] = [];
       const arrivals: number[] = [];
@@ -133,7 +139,9 @@ describe('record, then replay without network', () => {
     try {
       const started = Date.now();
       const stream = await sdk(sim.url, 'gpt-4o').chat.completions.create({
-        model: 'gpt-4o', messages: [{ role: 'user', content: 'stream please' }], stream: true,
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: 'stream please' }],
+        stream: true,
       });
       let n = 0;
       for await (const _ of stream) n++;
@@ -277,7 +285,9 @@ describe('record mode errors and backends', () => {
     let recordedModels: unknown;
     try {
       const missing = await fetch(`${sim.url}/openai/deployments/gpt-4o/extensions/unknown?api-version=${API_VERSION}`, {
-        method: 'POST', headers: { 'api-key': KEY }, body: '{}',
+        method: 'POST',
+        headers: { 'api-key': KEY },
+        body: '{}',
       });
       expect(missing.status).toBe(404); // the upstream's answer
       expect(missing.headers.get('apim-request-id')).toMatch(/^a-/);
@@ -351,17 +361,21 @@ describe('replay applies rate limits and optional JSON matching', () => {
 });
 
 describe('record mode without a key', () => {
-  it('authenticates upstream with an Entra ID token from the app\'s managed identity', async () => {
+  it("authenticates upstream with an Entra ID token from the app's managed identity", async () => {
     // App Service / Functions hand an app its identity through IDENTITY_ENDPOINT + IDENTITY_HEADER.
     const { createServer } = await import('node:http');
     const identityRequests: string[] = [];
     const identity = createServer((req, res) => {
       identityRequests.push(`${req.url} ${req.headers['x-identity-header']}`);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({
-        access_token: 'entra-token-1', token_type: 'Bearer', resource: 'https://cognitiveservices.azure.com',
-        expires_on: String(Math.floor(Date.now() / 1000) + 3600),
-      }));
+      res.end(
+        JSON.stringify({
+          access_token: 'entra-token-1',
+          token_type: 'Bearer',
+          resource: 'https://cognitiveservices.azure.com',
+          expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+        }),
+      );
     });
     await new Promise<void>((resolve) => identity.listen(0, '127.0.0.1', resolve));
     const saved = { endpoint: process.env.IDENTITY_ENDPOINT, header: process.env.IDENTITY_HEADER };
@@ -382,7 +396,10 @@ describe('record mode without a key', () => {
       await sim.close();
       await upstream.close();
       identity.close();
-      for (const [name, value] of [['IDENTITY_ENDPOINT', saved.endpoint], ['IDENTITY_HEADER', saved.header]] as const) {
+      for (const [name, value] of [
+        ['IDENTITY_ENDPOINT', saved.endpoint],
+        ['IDENTITY_HEADER', saved.header],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }

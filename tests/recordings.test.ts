@@ -17,7 +17,9 @@ import { chatPath, KEY, post, sdk, sseData, startSimulator } from './helpers';
 import { startUpstream } from './upstream';
 
 let azurite: Azurite;
-beforeAll(async () => { azurite = await startAzurite(); });
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
 afterAll(() => azurite.close());
 
 let containers = 0;
@@ -97,29 +99,46 @@ describe('files written by the Python simulator', () => {
     const sim = await startSimulator({ SIMULATOR_MODE: 'replay', RECORDING_DIR: dir });
     try {
       // The bodies as openai-python sent them.
-      const completion = await post(sim.url, `/openai/deployments/deployment1/completions?api-version=2023-12-01-preview`,
-        '{"model": "deployment1", "prompt": "This is a test", "max_tokens": 10}');
+      const completion = await post(
+        sim.url,
+        `/openai/deployments/deployment1/completions?api-version=2023-12-01-preview`,
+        '{"model": "deployment1", "prompt": "This is a test", "max_tokens": 10}',
+      );
       expect(completion.status).toBe(200);
       expect((await completion.json()).choices[0].text).toBe('This is a test');
 
-      const chat = await post(sim.url, chatPath('gpt-35-turbo'),
-        '{"messages": [{"role": "user", "content": "What is the capital of France?"}], "model": "gpt-35-turbo"}');
+      const chat = await post(
+        sim.url,
+        chatPath('gpt-35-turbo'),
+        '{"messages": [{"role": "user", "content": "What is the capital of France?"}], "model": "gpt-35-turbo"}',
+      );
       expect(chat.status).toBe(200);
       expect((await chat.json()).choices[0].message.content).toBe('Paris.');
 
-      const stream = await post(sim.url, chatPath('gpt-35-turbo'),
-        '{"messages": [{"role": "user", "content": "Count to three"}], "model": "gpt-35-turbo", "stream": true}');
+      const stream = await post(
+        sim.url,
+        chatPath('gpt-35-turbo'),
+        '{"messages": [{"role": "user", "content": "Count to three"}], "model": "gpt-35-turbo", "stream": true}',
+      );
       expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
       const data = await sseData(stream);
       expect(data.at(-1)).toBe('[DONE]');
-      expect(data.slice(1, -1).map((d) => JSON.parse(d).choices[0].delta.content).join('')).toBe('One, two, three.');
+      expect(
+        data
+          .slice(1, -1)
+          .map((d) => JSON.parse(d).choices[0].delta.content)
+          .join(''),
+      ).toBe('One, two, three.');
 
       const boundary = 'zz-other-boundary-42';
-      const form = `--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper\r\n` +
+      const form =
+        `--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper\r\n` +
         `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="hello.wav"\r\n` +
         `Content-Type: audio/wav\r\n\r\nRIFF-not-really-audio\r\n--${boundary}--\r\n`;
       const audio = await fetch(`${sim.url}/openai/deployments/whisper/audio/translations?api-version=2024-06-01`, {
-        method: 'POST', headers: { 'api-key': KEY, 'content-type': `multipart/form-data; boundary=${boundary}` }, body: form,
+        method: 'POST',
+        headers: { 'api-key': KEY, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body: form,
       });
       expect(audio.status).toBe(200);
       expect(await audio.json()).toEqual({ text: 'Hello from a Python recording' });
@@ -130,22 +149,25 @@ describe('files written by the Python simulator', () => {
 
   it('hand-edited files: unquoted JSON bodies work, broken entries are skipped, odd fields never give a 500', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aoai-edit-'));
-    writeFileSync(join(dir, 'openai_deployments_edited_chat_completions.yaml'), [
-      'interactions:',
-      '  - request: { method: POST, uri: /openai/deployments/edited/chat/completions, body: {"messages": [{"role": "user", "content": "a"}]} }',
-      '    response:',
-      '      status: { code: 200 }',
-      '      headers: { content-type: [application/json], "bad header": [x], x-custom: [kept] }',
-      '      body: { string: {"choices": [{"message": {"content": "unquoted"}}]} }',
-      '      duration_ms: soon',
-      '      event_offsets_ms: nonsense',
-      '  - request: { method: POST, uri: /openai/deployments/edited/chat/completions, body: "{\\"b\\": 1}" }',
-      '    response: { status: { code: 999 }, body: { string: nope } }',
-      '  - request: { method: POST, uri: /openai/deployments/edited/chat/completions }',
-      '    response: { status: { code: 200 } }',
-      '  - not an interaction',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'openai_deployments_edited_chat_completions.yaml'),
+      [
+        'interactions:',
+        '  - request: { method: POST, uri: /openai/deployments/edited/chat/completions, body: {"messages": [{"role": "user", "content": "a"}]} }',
+        '    response:',
+        '      status: { code: 200 }',
+        '      headers: { content-type: [application/json], "bad header": [x], x-custom: [kept] }',
+        '      body: { string: {"choices": [{"message": {"content": "unquoted"}}]} }',
+        '      duration_ms: soon',
+        '      event_offsets_ms: nonsense',
+        '  - request: { method: POST, uri: /openai/deployments/edited/chat/completions, body: "{\\"b\\": 1}" }',
+        '    response: { status: { code: 999 }, body: { string: nope } }',
+        '  - request: { method: POST, uri: /openai/deployments/edited/chat/completions }',
+        '    response: { status: { code: 200 } }',
+        '  - not an interaction',
+        '',
+      ].join('\n'),
+    );
     const sim = await startSimulator({ SIMULATOR_MODE: 'replay', RECORDING_DIR: dir });
     try {
       const res = await post(sim.url, chatPath('edited'), '{"messages":[{"role":"user","content":"a"}]}');
@@ -166,7 +188,10 @@ describe('files written by the Python simulator', () => {
     writeFileSync(join(dir, 'openai_deployments_gpt-4o_chat_completions.yaml'), broken);
     const upstream = await startUpstream();
     const sim = await startSimulator({
-      SIMULATOR_MODE: 'record', RECORDING_DIR: dir, AZURE_OPENAI_ENDPOINT: upstream.url, AZURE_OPENAI_KEY: 'k',
+      SIMULATOR_MODE: 'record',
+      RECORDING_DIR: dir,
+      AZURE_OPENAI_ENDPOINT: upstream.url,
+      AZURE_OPENAI_KEY: 'k',
     });
     try {
       const res = await post(sim.url, chatPath('gpt-4o'), { messages: [{ role: 'user', content: 'hi' }] });
@@ -183,7 +208,9 @@ describe('recordings in Blob Storage', () => {
   it('replay serves a recording uploaded with the Blob SDK, without a restart', async () => {
     const container = newContainer();
     const sim = await startSimulator({
-      SIMULATOR_MODE: 'replay', AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, RECORDING_CONTAINER: container,
+      SIMULATOR_MODE: 'replay',
+      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      RECORDING_CONTAINER: container,
     });
     try {
       const body = '{"messages": [{"role": "user", "content": "What is the capital of France?"}], "model": "gpt-35-turbo"}';
@@ -222,7 +249,10 @@ describe('recordings in Blob Storage', () => {
     }
     const upstream = await startUpstream();
     const record = await startSimulator({
-      SIMULATOR_MODE: 'record', AZURE_OPENAI_ENDPOINT: upstream.url, AZURE_OPENAI_KEY: 'k', AZURE_STORAGE_CONNECTION_STRING: closedStore,
+      SIMULATOR_MODE: 'record',
+      AZURE_OPENAI_ENDPOINT: upstream.url,
+      AZURE_OPENAI_KEY: 'k',
+      AZURE_STORAGE_CONNECTION_STRING: closedStore,
     });
     try {
       const res = await post(record.url, chatPath('gpt-4o'), { messages: [{ role: 'user', content: 'x' }] });
@@ -237,14 +267,22 @@ describe('recordings in Blob Storage', () => {
     const container = newContainer();
     const upstream = await startUpstream();
     const env = {
-      SIMULATOR_MODE: 'record', AZURE_OPENAI_ENDPOINT: upstream.url, AZURE_OPENAI_KEY: 'k',
-      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, RECORDING_CONTAINER: container,
+      SIMULATOR_MODE: 'record',
+      AZURE_OPENAI_ENDPOINT: upstream.url,
+      AZURE_OPENAI_KEY: 'k',
+      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      RECORDING_CONTAINER: container,
     };
     const [one, two] = await Promise.all([startSimulator(env), startSimulator(env)]);
     const perInstance = 25;
     try {
-      await Promise.all([one, two].flatMap((sim, s) => Array.from({ length: perInstance }, (_, i) =>
-        sdk(sim.url, 'gpt-4o').chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `instance ${s} question ${i}` }] }))));
+      await Promise.all(
+        [one, two].flatMap((sim, s) =>
+          Array.from({ length: perInstance }, (_, i) =>
+            sdk(sim.url, 'gpt-4o').chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `instance ${s} question ${i}` }] }),
+          ),
+        ),
+      );
     } finally {
       await Promise.all([one.close(), two.close()]);
       await upstream.close();
@@ -259,7 +297,8 @@ describe('recordings in Blob Storage', () => {
     const replay = await startSimulator({ ...env, SIMULATOR_MODE: 'replay', AZURE_OPENAI_ENDPOINT: '' });
     try {
       const answer = await sdk(replay.url, 'gpt-4o').chat.completions.create({
-        model: 'gpt-4o', messages: [{ role: 'user', content: 'instance 1 question 7' }],
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: 'instance 1 question 7' }],
       });
       expect(answer.choices[0].message.content).toContain('to instance 1 question 7');
     } finally {
@@ -267,4 +306,3 @@ describe('recordings in Blob Storage', () => {
     }
   }, 60_000);
 });
-

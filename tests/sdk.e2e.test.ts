@@ -6,8 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdk, startSimulator, wav, type TestSimulator } from './helpers';
 
 let sim: TestSimulator;
-beforeAll(async () => { sim = await startSimulator(); });
-afterAll(async () => { await sim.close(); });
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim.close();
+});
 
 const ajv = new Ajv({ strict: false });
 const weatherSchema = {
@@ -24,7 +28,9 @@ const weatherSchema = {
 describe('chat completions', () => {
   it('answers a plain request with AOAI fields and honest usage', async () => {
     const res = await sdk(sim.url, 'gpt-4o').chat.completions.create({
-      model: 'gpt-4o', messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 12,
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'Say hello' }],
+      max_tokens: 12,
     });
     expect(res.object).toBe('chat.completion');
     expect(res.id).toMatch(/^chatcmpl-[A-Za-z0-9]{29}$/);
@@ -46,7 +52,10 @@ describe('chat completions', () => {
 
   it('returns n choices with usage summed over them', async () => {
     const res = await sdk(sim.url, 'gpt-4o').chat.completions.create({
-      model: 'x', messages: [{ role: 'user', content: 'Hi' }], n: 2, max_completion_tokens: 7,
+      model: 'x',
+      messages: [{ role: 'user', content: 'Hi' }],
+      n: 2,
+      max_completion_tokens: 7,
     });
     expect(res.choices.map((c) => c.index)).toEqual([0, 1]);
     expect(res.usage!.completion_tokens).toBe(14);
@@ -54,7 +63,8 @@ describe('chat completions', () => {
 
   it('produces JSON valid against a json_schema', async () => {
     const res = await sdk(sim.url, 'gpt-4.1').chat.completions.create({
-      model: 'x', messages: [{ role: 'user', content: 'Weather plan' }],
+      model: 'x',
+      messages: [{ role: 'user', content: 'Weather plan' }],
       response_format: { type: 'json_schema', json_schema: { name: 'plan', strict: true, schema: weatherSchema } },
     });
     const content = JSON.parse(res.choices[0].message.content!);
@@ -64,7 +74,8 @@ describe('chat completions', () => {
 
   it('calls a tool with arguments valid against its parameters', async () => {
     const res = await sdk(sim.url, 'gpt-4o').chat.completions.create({
-      model: 'x', messages: [{ role: 'user', content: 'Weather in Paris?' }],
+      model: 'x',
+      messages: [{ role: 'user', content: 'Weather in Paris?' }],
       tools: [{ type: 'function', function: { name: 'get_weather', description: 'Forecast', parameters: weatherSchema } }],
       tool_choice: 'required',
     });
@@ -81,8 +92,12 @@ describe('chat completions', () => {
 
   it('streams through the SDK: one id, role, content, finish, usage', async () => {
     const stream = await sdk(sim.url, 'gpt-4o').chat.completions.create({
-      model: 'x', messages: [{ role: 'user', content: 'Stream please' }], max_tokens: 20, stream: true,
-      stream_options: { include_usage: true }, seed: 7,
+      model: 'x',
+      messages: [{ role: 'user', content: 'Stream please' }],
+      max_tokens: 20,
+      stream: true,
+      stream_options: { include_usage: true },
+      seed: 7,
     });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
@@ -99,14 +114,19 @@ describe('chat completions', () => {
     expect(usage.completion_tokens).toBe(20);
     // Same seed, not streamed: the same text.
     const plain = await sdk(sim.url, 'gpt-4o').chat.completions.create({
-      model: 'x', messages: [{ role: 'user', content: 'Stream please' }], max_tokens: 20, seed: 7,
+      model: 'x',
+      messages: [{ role: 'user', content: 'Stream please' }],
+      max_tokens: 20,
+      seed: 7,
     });
     expect(plain.choices[0].message.content).toBe(content);
   });
 
   it('streams tool calls through the SDK as index-tagged argument fragments', async () => {
     const stream = await sdk(sim.url, 'gpt-4o').chat.completions.create({
-      model: 'x', messages: [{ role: 'user', content: 'Weather?' }], stream: true,
+      model: 'x',
+      messages: [{ role: 'user', content: 'Weather?' }],
+      stream: true,
       tools: [{ type: 'function', function: { name: 'get_weather', parameters: weatherSchema } }],
       tool_choice: { type: 'function', function: { name: 'get_weather' } },
     });
@@ -137,7 +157,11 @@ describe('completions (legacy)', () => {
     const stream = await client.completions.create({ model: 'x', prompt: 'Once', max_tokens: 5, stream: true });
     let text = '';
     let finish = '';
-    for await (const chunk of stream) for (const c of chunk.choices) { text += c.text; finish = c.finish_reason ?? finish; }
+    for await (const chunk of stream)
+      for (const c of chunk.choices) {
+        text += c.text;
+        finish = c.finish_reason ?? finish;
+      }
     expect(finish).toBe('length');
     expect(text.length).toBeGreaterThan(3);
   });
@@ -175,7 +199,10 @@ describe('audio', () => {
     const json = await client.audio.transcriptions.create({ model: 'whisper', file });
     expect(json.text.length).toBeGreaterThan(5);
     const verbose = await client.audio.transcriptions.create({
-      model: 'whisper', file: await toFile(wav(4), 'tone.wav'), response_format: 'verbose_json', timestamp_granularities: ['word', 'segment'],
+      model: 'whisper',
+      file: await toFile(wav(4), 'tone.wav'),
+      response_format: 'verbose_json',
+      timestamp_granularities: ['word', 'segment'],
     });
     expect(verbose.duration).toBeCloseTo(4, 1);
     expect(verbose.segments!.at(-1)!.end).toBeCloseTo(4, 1);

@@ -10,13 +10,20 @@ import { loadConfig, ConfigError } from '../src/config';
 
 const SERVER = join(__dirname, '..', 'dist', 'server', 'index.js');
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs the built server; `until` decides when to send SIGTERM (after it has printed enough). */
 function runServer(env: Record<string, string>, until?: (stdout: string) => boolean): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env } });
-    let stdout = '', stderr = '', signalled = false;
+    let stdout = '',
+      stderr = '',
+      signalled = false;
     const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
     child.stdout.on('data', (d) => {
       stdout += d;
@@ -25,8 +32,13 @@ function runServer(env: Record<string, string>, until?: (stdout: string) => bool
         child.kill('SIGTERM');
       }
     });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 
@@ -78,15 +90,19 @@ describe('startup', () => {
     ]);
     expect(loadConfig({ RECORDING_AUTO_SAVE: 'false' }).recording.autosave).toBe(false);
     expect(() => loadConfig({ OPENAI_DEPLOYMENT_CONFIG_PATH: '/does/not/exist.json' })).toThrow(/cannot read/);
-    expect(() => loadConfig({ OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentFile('{"d":{"model":"gpt-4o","tokensPerMinute":-5}}') })).toThrow(/non-negative integer/);
+    expect(() => loadConfig({ OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentFile('{"d":{"model":"gpt-4o","tokensPerMinute":-5}}') })).toThrow(
+      /non-negative integer/,
+    );
   });
 
   it('loads the Python simulator deployment format, model aliases included', () => {
-    const file = deploymentFile(JSON.stringify({
-      deployment1: { model: 'text-embedding-ada-002', tokensPerMinute: 10000, embeddingSize: 1536 },
-      'gpt-35-turbo-1m-token': { model: 'gpt-3.5-turbo', tokensPerMinute: '1000000' },
-      whisper10k: { model: 'whisper', requestsPerMinute: 10000 },
-    }));
+    const file = deploymentFile(
+      JSON.stringify({
+        deployment1: { model: 'text-embedding-ada-002', tokensPerMinute: 10000, embeddingSize: 1536 },
+        'gpt-35-turbo-1m-token': { model: 'gpt-3.5-turbo', tokensPerMinute: '1000000' },
+        whisper10k: { model: 'whisper', requestsPerMinute: 10000 },
+      }),
+    );
     const config = loadConfig({ OPENAI_DEPLOYMENT_CONFIG_PATH: file });
     expect([...config.deployments.keys()]).toEqual(['deployment1', 'gpt-35-turbo-1m-token', 'whisper10k']);
     expect(config.deployments.get('gpt-35-turbo-1m-token')).toMatchObject({ tokensPerMinute: 1000000, model: { name: 'gpt-35-turbo' } });

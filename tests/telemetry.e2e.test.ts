@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatPath, deploymentsFile, KEY, post, sdk, startSimulator, type TestSimulator } from './helpers';
 
-
 /** The value of one Prometheus sample, found by metric name and labels (any order); 0 when absent. */
 function sample(text: string, name: string, labels: Record<string, string>): number {
   for (const line of text.split('\n')) {
@@ -61,13 +60,14 @@ describe('metrics', () => {
     expect(sample(text, 'aoai_api_simulator_latency_full_count', { ...chat, status_code: '200' })).toBe(2);
     expect(sample(text, 'aoai_api_simulator_latency_full_count', { ...chat, status_code: '429' })).toBe(1);
     expect(sample(text, 'aoai_api_simulator_latency_base_count', { ...chat, status_code: '200' })).toBe(2);
-    expect(sample(text, 'aoai_api_simulator_tokens_used_sum', { deployment: 'metrics-embed', token_type: 'prompt' }))
-      .toBe(embedding.usage.prompt_tokens);
+    expect(sample(text, 'aoai_api_simulator_tokens_used_sum', { deployment: 'metrics-embed', token_type: 'prompt' })).toBe(embedding.usage.prompt_tokens);
   });
 
   it('latency.full includes the simulated latency; latency.base does not', async () => {
     const slow = await startSimulator({
-      SIMULATOR_LATENCY: 'on', LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: '40', LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0',
+      SIMULATOR_LATENCY: 'on',
+      LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: '40',
+      LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0',
       OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({ 'metrics-slow': { model: 'gpt-4o' } }),
     });
     try {
@@ -107,11 +107,15 @@ describe('Application Insights export', () => {
     await new Promise<void>((resolve) => ingestion.listen(0, '127.0.0.1', resolve));
     const port = (ingestion.address() as { port: number }).port;
     const sim = await startSimulatorProcess({
-      SIMULATOR_API_KEY: KEY, SIMULATOR_LATENCY: 'off',
+      SIMULATOR_API_KEY: KEY,
+      SIMULATOR_LATENCY: 'off',
       APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:${port}/`,
-      OTEL_METRIC_EXPORT_INTERVAL: '1000', NODE_TLS_REJECT_UNAUTHORIZED: '0',
+      OTEL_METRIC_EXPORT_INTERVAL: '1000',
+      NODE_TLS_REJECT_UNAUTHORIZED: '0',
       // No calls home from the exporter's own statistics.
-      APPLICATION_INSIGHTS_NO_STATSBEAT: 'true', APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true', APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
+      APPLICATION_INSIGHTS_NO_STATSBEAT: 'true',
+      APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
+      APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
       OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({ 'exported-chat': { model: 'gpt-4o' } }),
     });
     try {
@@ -122,9 +126,14 @@ describe('Application Insights export', () => {
       while (!received.some((r) => r.includes('aoai-api-simulator.tokens.used')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       const metric = received.find((r) => r.includes('aoai-api-simulator.tokens.used'))!;
       expect(metric).toMatch(/^\/v2\.1\/track /);
-      const items = metric.slice(metric.indexOf(' ') + 1).trim().split('\n').map((line) => JSON.parse(line)).flat();
-      const completion = items.find((i: any) => i.data?.baseData?.metrics?.[0]?.name === 'aoai-api-simulator.tokens.used' &&
-        i.data.baseData.properties?.token_type === 'completion');
+      const items = metric
+        .slice(metric.indexOf(' ') + 1)
+        .trim()
+        .split('\n')
+        .flatMap((line) => JSON.parse(line));
+      const completion = items.find(
+        (i: any) => i.data?.baseData?.metrics?.[0]?.name === 'aoai-api-simulator.tokens.used' && i.data.baseData.properties?.token_type === 'completion',
+      );
       expect(completion.data.baseData.properties.deployment).toBe('exported-chat');
       expect(completion.data.baseData.metrics[0]).toMatchObject({ count: 3, value: 12 });
     } finally {

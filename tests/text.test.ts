@@ -7,7 +7,14 @@ describe('generated text', () => {
   it('has exactly one token per piece in both encodings', () => {
     const rng = seededRng('vocabulary');
     for (const encoding of ['cl100k_base', 'o200k_base'] as const) {
-      for (const [count, complete] of [[1, false], [2, true], [17, true], [250, false], [3000, true], ...Array.from({ length: 200 }, (_, i) => [2 + i, true] as const)] as const) {
+      for (const [count, complete] of [
+        [1, false],
+        [2, true],
+        [17, true],
+        [250, false],
+        [3000, true],
+        ...Array.from({ length: 200 }, (_, i) => [2 + i, true] as const),
+      ] as const) {
         const pieces = generatePieces(count, rng, complete);
         expect(pieces).toHaveLength(count);
         expect(encoder(encoding).encode(pieces.join('')).length).toBe(count);
@@ -43,7 +50,13 @@ describe('chat prompt token accounting', () => {
 
   it('counts content parts, tool calls and null content without failing', () => {
     const messages = [
-      { role: 'user', content: [{ type: 'text', text: 'What is in this image?' }, { type: 'image_url', image_url: { url: 'https://x/y.png', detail: 'low' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is in this image?' },
+          { type: 'image_url', image_url: { url: 'https://x/y.png', detail: 'low' } },
+        ],
+      },
       { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"cats"}' } }] },
       { role: 'tool', tool_call_id: 'call_1', content: '{"result":"a cat"}' },
     ];

@@ -58,14 +58,19 @@ export async function startUpstream(name = 'upstream'): Promise<FakeUpstream> {
       let request: Record<string, unknown> = {};
       try {
         request = JSON.parse(body.toString('utf8'));
-      } catch { /* not JSON */ }
+      } catch {
+        /* not JSON */
+      }
       if (path.endsWith('/embeddings')) {
         res.writeHead(200, { ...common, 'content-type': 'application/json' });
-        res.end(JSON.stringify({
-          object: 'list', model: 'text-embedding-ada-002',
-          data: [{ object: 'embedding', index: 0, embedding: [0.25, -0.5, counter / 1000] }],
-          usage: { prompt_tokens: 3, total_tokens: 3 },
-        }));
+        res.end(
+          JSON.stringify({
+            object: 'list',
+            model: 'text-embedding-ada-002',
+            data: [{ object: 'embedding', index: 0, embedding: [0.25, -0.5, counter / 1000] }],
+            usage: { prompt_tokens: 3, total_tokens: 3 },
+          }),
+        );
         return;
       }
       if (path.endsWith('/chat/completions') || path.endsWith('/completions')) {
@@ -75,10 +80,14 @@ export async function startUpstream(name = 'upstream'): Promise<FakeUpstream> {
         const id = `chatcmpl-${name}-${counter}`;
         if (request.stream) {
           res.writeHead(200, { ...common, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-          const event = (delta: object, finish: string | null) => `data: ${JSON.stringify({
-            id, object: 'chat.completion.chunk', created: 1700000000, model: 'gpt-4o',
-            choices: [{ index: 0, delta, finish_reason: finish }],
-          })}\n\n`;
+          const event = (delta: object, finish: string | null) =>
+            `data: ${JSON.stringify({
+              id,
+              object: 'chat.completion.chunk',
+              created: 1700000000,
+              model: 'gpt-4o',
+              choices: [{ index: 0, delta, finish_reason: finish }],
+            })}\n\n`;
           res.write(event({ role: 'assistant', content: '' }, null));
           for (const [i, word] of words.entries()) {
             await new Promise((r) => setTimeout(r, EVENT_GAP_MS));
@@ -89,11 +98,16 @@ export async function startUpstream(name = 'upstream'): Promise<FakeUpstream> {
           return;
         }
         res.writeHead(200, { ...common, 'content-type': 'application/json' });
-        res.end(JSON.stringify({
-          id, object: 'chat.completion', created: 1700000000, model: 'gpt-4o',
-          choices: [{ index: 0, message: { role: 'assistant', content: words.join(' ') }, finish_reason: 'stop' }],
-          usage: { prompt_tokens: 10, completion_tokens: words.length, total_tokens: 10 + words.length },
-        }));
+        res.end(
+          JSON.stringify({
+            id,
+            object: 'chat.completion',
+            created: 1700000000,
+            model: 'gpt-4o',
+            choices: [{ index: 0, message: { role: 'assistant', content: words.join(' ') }, finish_reason: 'stop' }],
+            usage: { prompt_tokens: 10, completion_tokens: words.length, total_tokens: 10 + words.length },
+          }),
+        );
         return;
       }
       res.writeHead(404, { ...common, 'content-type': 'application/json' });
@@ -105,10 +119,13 @@ export async function startUpstream(name = 'upstream'): Promise<FakeUpstream> {
   return {
     url: `http://127.0.0.1:${port}`,
     received,
-    fail: (f) => { failure = f; },
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    fail: (f) => {
+      failure = f;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

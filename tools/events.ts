@@ -28,8 +28,14 @@ async function main(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     options: {
-      name: { type: 'string' }, start: { type: 'string' }, end: { type: 'string' }, 'max-tokens': { type: 'string' },
-      'daily-cap': { type: 'string' }, deployments: { type: 'string' }, 'contact-name': { type: 'string' }, 'contact-email': { type: 'string' },
+      name: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'daily-cap': { type: 'string' },
+      deployments: { type: 'string' },
+      'contact-name': { type: 'string' },
+      'contact-email': { type: 'string' },
     },
   });
   const [command, code] = positionals;
@@ -49,14 +55,25 @@ async function main(argv: string[]): Promise<void> {
       if (!Number.isInteger(maxTokens) || maxTokens < 1) fail('add needs --max-tokens, a whole number >= 1.');
       const dailyCap = values['daily-cap'] === undefined ? undefined : Number(values['daily-cap']);
       if (dailyCap !== undefined && (!Number.isInteger(dailyCap) || dailyCap < 0)) fail('--daily-cap must be a whole number >= 0.');
-      await table.createTable().catch((err) => { if (err.statusCode !== 409) throw err; });
-      await table.upsertEntity({
-        partitionKey: PARTITION, rowKey: c, Active: true, EventName: values.name,
-        StartUTC: new Date(start), EndUTC: new Date(end), MaxTokenCap: maxTokens,
-        ContactName: values['contact-name'] ?? '', ContactEmail: values['contact-email'] ?? '',
-        ...(dailyCap !== undefined ? { DailyRequestCap: dailyCap } : {}),
-        ...(values.deployments ? { Deployments: values.deployments } : {}),
-      }, 'Replace');
+      await table.createTable().catch((err) => {
+        if (err.statusCode !== 409) throw err;
+      });
+      await table.upsertEntity(
+        {
+          partitionKey: PARTITION,
+          rowKey: c,
+          Active: true,
+          EventName: values.name,
+          StartUTC: new Date(start),
+          EndUTC: new Date(end),
+          MaxTokenCap: maxTokens,
+          ContactName: values['contact-name'] ?? '',
+          ContactEmail: values['contact-email'] ?? '',
+          ...(dailyCap !== undefined ? { DailyRequestCap: dailyCap } : {}),
+          ...(values.deployments ? { Deployments: values.deployments } : {}),
+        },
+        'Replace',
+      );
       console.log(`event ${c} (${values.name}) saved: ${new Date(start).toISOString()} to ${new Date(end).toISOString()}`);
       break;
     }
@@ -76,8 +93,16 @@ async function main(argv: string[]): Promise<void> {
         for await (const e of table.listEntities<Record<string, unknown>>()) {
           const info = eventFromEntity(e);
           if (!info) continue;
-          lines.push([info.code, info.name, String(info.active), new Date(info.start).toISOString(), new Date(info.end).toISOString(),
-            String(info.maxTokenCap ?? '-'), String(info.dailyRequestCap ?? '-'), info.deployments?.join(',') ?? 'all']);
+          lines.push([
+            info.code,
+            info.name,
+            String(info.active),
+            new Date(info.start).toISOString(),
+            new Date(info.end).toISOString(),
+            String(info.maxTokenCap ?? '-'),
+            String(info.dailyRequestCap ?? '-'),
+            info.deployments?.join(',') ?? 'all',
+          ]);
         }
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode !== 404) throw err;
@@ -86,21 +111,34 @@ async function main(argv: string[]): Promise<void> {
       break;
     }
     case 'usage': {
-      const directory = eventDirectory(eventTables(connection, { events: tableName, usage: process.env.EVENTS_USAGE_TABLE?.trim() || 'eventusage' }), 3_600_000);
+      const directory = eventDirectory(
+        eventTables(connection, { events: tableName, usage: process.env.EVENTS_USAGE_TABLE?.trim() || 'eventusage' }),
+        3_600_000,
+      );
       const rows = (await directory.usage()).filter((r) => !code || r.event === code);
       await directory.close();
-      printTable([['event', 'attendee', 'day', 'requests', 'prompt tokens', 'completion tokens'],
-        ...rows.map((r) => [r.event, r.attendee || '-', r.day, String(r.requests), String(r.promptTokens), String(r.completionTokens)])]);
+      printTable([
+        ['event', 'attendee', 'day', 'requests', 'prompt tokens', 'completion tokens'],
+        ...rows.map((r) => [r.event, r.attendee || '-', r.day, String(r.requests), String(r.promptTokens), String(r.completionTokens)]),
+      ]);
       break;
     }
     default:
-      fail('usage: npm run events -- add <code> --name ... --start ... --end ... --max-tokens N [--daily-cap N] [--deployments a,b] | list | enable <code> | disable <code> | usage [code]');
+      fail(
+        'usage: npm run events -- add <code> --name ... --start ... --end ... --max-tokens N [--daily-cap N] [--deployments a,b] | list | enable <code> | disable <code> | usage [code]',
+      );
   }
 }
 
 function printTable(rows: string[][]): void {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 main(process.argv.slice(2)).catch((err) => {

@@ -12,7 +12,11 @@
 
 import type { ExtensionApi } from '../../src/extensions';
 
-interface Job { submitted: number; bytes: number; model: string }
+interface Job {
+  submitted: number;
+  bytes: number;
+  model: string;
+}
 
 const encodeJob = (job: Job) => Buffer.from(JSON.stringify([job.submitted, job.bytes, job.model])).toString('base64url');
 function decodeJob(id: string): Job | undefined {
@@ -30,15 +34,17 @@ const WORDS = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiu
 export function initialize(api: ExtensionApi): void {
   const rps = Number(process.env.DOC_INTELLIGENCE_RPS ?? 15);
   const secondsPerMb = Number(process.env.DOC_INTELLIGENCE_SECONDS_PER_MB ?? 2);
-  const limit = rps > 0
-    ? api.createLimiter('docintelligence', {
-      requestsPerMinute: rps * 60,
-      message: (s) => `Requests to the Doc Intelligence API Simulator have exceeded call rate limit. Please retry after ${s} seconds.`,
-    })
-    : undefined;
-  const unauthorized = () => api.helpers.jsonResponse(401, {
-    error: { code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint.' },
-  });
+  const limit =
+    rps > 0
+      ? api.createLimiter('docintelligence', {
+          requestsPerMinute: rps * 60,
+          message: (s) => `Requests to the Doc Intelligence API Simulator have exceeded call rate limit. Please retry after ${s} seconds.`,
+        })
+      : undefined;
+  const unauthorized = () =>
+    api.helpers.jsonResponse(401, {
+      error: { code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint.' },
+    });
 
   api.addRoute({
     methods: ['POST'],
@@ -80,15 +86,38 @@ export function initialize(api: ExtensionApi): void {
           modelId: job.model,
           stringIndexType: 'textElements',
           content,
-          pages: [{
-            pageNumber: 1, angle: 0, width: 2448, height: 3264, unit: 'pixel',
-            words: content.split(' ').slice(0, 5).map((word, i) => ({ content: word, polygon: [0, 0, 1, 0, 1, 1, 0, 1], confidence: 0.99, span: { offset: i * 6, length: word.length } })),
-            lines: [{ content: content.slice(0, 40), polygon: [0, 0, 1, 0, 1, 1, 0, 1], spans: [{ offset: 0, length: Math.min(40, content.length) }] }],
-            spans: [{ offset: 0, length: content.length }],
-            selectionMarks: [], barcodes: [], formulas: [],
-          }],
-          tables: [], keyValuePairs: [], styles: [], languages: [], paragraphs: [],
-          documents: [{ docType: job.model.replace(/^prebuilt-/, '') + '.retailMeal', confidence: 0.981, boundingRegions: [{ pageNumber: 1, polygon: [0, 0, 1, 0, 1, 1, 0, 1] }], fields: {}, spans: [{ offset: 0, length: content.length }] }],
+          pages: [
+            {
+              pageNumber: 1,
+              angle: 0,
+              width: 2448,
+              height: 3264,
+              unit: 'pixel',
+              words: content
+                .split(' ')
+                .slice(0, 5)
+                .map((word, i) => ({ content: word, polygon: [0, 0, 1, 0, 1, 1, 0, 1], confidence: 0.99, span: { offset: i * 6, length: word.length } })),
+              lines: [{ content: content.slice(0, 40), polygon: [0, 0, 1, 0, 1, 1, 0, 1], spans: [{ offset: 0, length: Math.min(40, content.length) }] }],
+              spans: [{ offset: 0, length: content.length }],
+              selectionMarks: [],
+              barcodes: [],
+              formulas: [],
+            },
+          ],
+          tables: [],
+          keyValuePairs: [],
+          styles: [],
+          languages: [],
+          paragraphs: [],
+          documents: [
+            {
+              docType: job.model.replace(/^prebuilt-/, '') + '.retailMeal',
+              confidence: 0.981,
+              boundingRegions: [{ pageNumber: 1, polygon: [0, 0, 1, 0, 1, 1, 0, 1] }],
+              fields: {},
+              spans: [{ offset: 0, length: content.length }],
+            },
+          ],
         },
       });
     },

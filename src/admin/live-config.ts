@@ -82,7 +82,12 @@ function patchLatency(current: LatencyConfig, raw: unknown): LatencyConfig {
   if ('slowdown' in raw) {
     const s = raw.slowdown;
     if (s === null) next.slowdown = undefined;
-    else if (!isObject(s) || !Number.isInteger(s.concurrency) || (s.concurrency as number) < 1 || (s.factor !== undefined && (typeof s.factor !== 'number' || s.factor < 0))) {
+    else if (
+      !isObject(s) ||
+      !Number.isInteger(s.concurrency) ||
+      (s.concurrency as number) < 1 ||
+      (s.factor !== undefined && (typeof s.factor !== 'number' || s.factor < 0))
+    ) {
       fail('latency.slowdown must be null or {"concurrency": integer >= 1, "factor": number >= 0}.');
     } else next.slowdown = { concurrency: s.concurrency as number, factor: (s.factor as number | undefined) ?? 1 };
   }
@@ -138,8 +143,8 @@ function patchDeployments(current: ReadonlyMap<string, Deployment>, raw: unknown
       if (deployment.embeddingSize === 0) fail(`${where}.embedding_size must be at least 1.`);
     }
     if ('latency' in change) {
-      deployment.latency = change.latency === null ? undefined
-        : parseDeploymentLatency(isObject(change.latency) ? camelKeys(change.latency) : change.latency, where);
+      deployment.latency =
+        change.latency === null ? undefined : parseDeploymentLatency(isObject(change.latency) ? camelKeys(change.latency) : change.latency, where);
     }
     if ('faults' in change) deployment.faults = change.faults === null ? undefined : parseFaults(change.faults, `${where}.faults`);
     next.set(name, deployment);
@@ -148,7 +153,11 @@ function patchDeployments(current: ReadonlyMap<string, Deployment>, raw: unknown
 }
 
 const LATENCY_FIELDS: Record<string, string> = {
-  ttft_ms: 'ttftMs', per_token_ms: 'perTokenMs', per_request_ms: 'perRequestMs', per_mib_ms: 'perMiBMs', per_image_ms: 'perImageMs',
+  ttft_ms: 'ttftMs',
+  per_token_ms: 'perTokenMs',
+  per_request_ms: 'perRequestMs',
+  per_mib_ms: 'perMiBMs',
+  per_image_ms: 'perImageMs',
 };
 /** A deployment's latency block in either the file's camelCase or snake_case. */
 const camelKeys = (obj: Json): Json => Object.fromEntries(Object.entries(obj).map(([k, v]) => [LATENCY_FIELDS[k] ?? k, v]));

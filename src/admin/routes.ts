@@ -3,9 +3,7 @@
 
 import type { Hono } from 'hono';
 import type { SimulatorConfig } from '../config';
-import {
-  AoaiError, configStoreUnavailable, eventsNotConfigured, invalidConfiguration, invalidJson, notInRecordMode, unauthorized,
-} from '../errors';
+import { AoaiError, configStoreUnavailable, eventsNotConfigured, invalidConfiguration, invalidJson, notInRecordMode, unauthorized } from '../errors';
 import type { EventDirectory } from '../events/directory';
 import { baseHeaders, decodeUtf8, errorResponse, failureResponse, jsonResponse, readBody, textResponse, type Headers } from '../http';
 import type { RecordReplay } from '../modes/record-replay';
@@ -62,7 +60,7 @@ export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
   const eventUsage = admin(async (request, headers) => {
     const directory = deps.events();
     if (!directory) throw eventsNotConfigured();
-    let rows;
+    let rows: Awaited<ReturnType<EventDirectory['usage']>>;
     try {
       rows = await directory.usage();
     } catch (err) {
@@ -73,7 +71,8 @@ export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
   });
 
   const metricsRoute = admin(async (_request, headers) =>
-    textResponse(200, await deps.metrics.prometheus(), headers, 'text/plain; version=0.0.4; charset=utf-8'));
+    textResponse(200, await deps.metrics.prometheus(), headers, 'text/plain; version=0.0.4; charset=utf-8'),
+  );
 
   app.on(CONFIG_ROUTE.methods, CONFIG_ROUTE.path, (c) => configRoute(c.req.raw));
   app.post(SAVE_RECORDINGS_ROUTE.path, (c) => saveRecordings(c.req.raw));

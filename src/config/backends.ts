@@ -15,7 +15,10 @@ export interface BackendConfig {
 export class BackendConfigError extends Error {}
 
 export function parseBackends(endpoints: string | undefined, keys: string | undefined): BackendConfig[] {
-  const entries = (endpoints ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = (endpoints ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const keyList = (keys ?? '').split(',').map((s) => s.trim());
   if (keyList.length > 1 && keyList.length !== entries.length) {
     throw new BackendConfigError(`AZURE_OPENAI_KEY lists ${keyList.length} keys for ${entries.length} endpoints; give one key, or one per endpoint.`);

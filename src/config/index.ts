@@ -117,9 +117,14 @@ function buildConfig(env: Env): SimulatorConfig {
     throw err;
   }
   if (mode === 'record' && !backends.length) {
-    throw new ConfigError('SIMULATOR_MODE=record forwards to real Azure OpenAI: set AZURE_OPENAI_ENDPOINT (and AZURE_OPENAI_KEY, or give the app an Entra ID identity).');
+    throw new ConfigError(
+      'SIMULATOR_MODE=record forwards to real Azure OpenAI: set AZURE_OPENAI_ENDPOINT (and AZURE_OPENAI_KEY, or give the app an Entra ID identity).',
+    );
   }
-  const ignoreFields = (env.RECORDING_IGNORE_FIELDS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const ignoreFields = (env.RECORDING_IGNORE_FIELDS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const configuredKey = env.SIMULATOR_API_KEY?.trim();
   return {
     mode,
@@ -285,7 +290,11 @@ function buildDeployments(raw: Record<string, RawDeployment>, source: string): M
     const embeddingSize = optionalCount(entry.embeddingSize, 'embeddingSize', where);
     if (embeddingSize === 0) throw new ConfigError(`${where}: embeddingSize must be at least 1.`);
     out.set(name, {
-      name, model, tokensPerMinute, requestsPerMinute, embeddingSize,
+      name,
+      model,
+      tokensPerMinute,
+      requestsPerMinute,
+      embeddingSize,
       latency: parseDeploymentLatency(entry.latency, where),
       faults: parseFaults(entry.faults, `${where}: faults`),
     });

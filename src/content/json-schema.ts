@@ -32,8 +32,7 @@ function generate(schema: Json, root: Json, rng: Rng, depth: number, key: string
     for (const part of schema.allOf) if (isObject(part)) mergeInto(merged, part, root);
     return generate(merged, root, rng, depth + 1, key);
   }
-  const options = (Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined)
-    ?.filter(isObject);
+  const options = (Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined)?.filter(isObject);
   if (options?.length) {
     // Deep in a recursive schema, prefer a branch that ends the recursion.
     const terminal = options.find((o) => o.type === 'null' || (o.type !== 'object' && o.type !== 'array' && !o.$ref));
@@ -42,13 +41,20 @@ function generate(schema: Json, root: Json, rng: Rng, depth: number, key: string
   }
   const type = pickType(schema, rng, depth);
   switch (type) {
-    case 'object': return generateObject(schema, root, rng, depth);
-    case 'array': return generateArray(schema, root, rng, depth, key);
-    case 'string': return generateString(schema, rng, key);
-    case 'integer': return generateNumber(schema, rng, true);
-    case 'number': return generateNumber(schema, rng, false);
-    case 'boolean': return rng.next() < 0.5;
-    default: return null;
+    case 'object':
+      return generateObject(schema, root, rng, depth);
+    case 'array':
+      return generateArray(schema, root, rng, depth, key);
+    case 'string':
+      return generateString(schema, rng, key);
+    case 'integer':
+      return generateNumber(schema, rng, true);
+    case 'number':
+      return generateNumber(schema, rng, false);
+    case 'boolean':
+      return rng.next() < 0.5;
+    default:
+      return null;
   }
 }
 
@@ -103,7 +109,12 @@ function generateArray(schema: Json, root: Json, rng: Rng, depth: number, key: s
   }
   if (schema.uniqueItems === true) {
     const seen = new Set<string>();
-    return out.filter((v) => { const k = JSON.stringify(v); return seen.has(k) ? false : (seen.add(k), true); });
+    return out.filter((v) => {
+      const k = JSON.stringify(v);
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
   }
   return out;
 }
@@ -113,25 +124,48 @@ function generateString(schema: Json, rng: Rng, key: string): string {
   const maxLength = typeof schema.maxLength === 'number' ? schema.maxLength : Infinity;
   let value: string;
   switch (schema.format) {
-    case 'date-time': value = new Date(Date.UTC(2025, rng.int(12), 1 + rng.int(28), rng.int(24), rng.int(60))).toISOString().replace('.000', ''); break;
-    case 'date': value = new Date(Date.UTC(2025, rng.int(12), 1 + rng.int(28))).toISOString().slice(0, 10); break;
-    case 'time': value = `${pad(rng.int(24))}:${pad(rng.int(60))}:${pad(rng.int(60))}`; break;
-    case 'email': value = `${generatePhrase(1, rng)}@example.com`; break;
-    case 'uri': case 'url': value = `https://example.com/${generatePhrase(1, rng)}`; break;
-    case 'uuid': value = uuidFrom(rng); break;
-    case 'ipv4': value = `192.0.2.${1 + rng.int(254)}`; break;
-    default: value = key ? generatePhrase(1 + rng.int(4), rng) : generatePhrase(3, rng);
+    case 'date-time':
+      value = new Date(Date.UTC(2025, rng.int(12), 1 + rng.int(28), rng.int(24), rng.int(60))).toISOString().replace('.000', '');
+      break;
+    case 'date':
+      value = new Date(Date.UTC(2025, rng.int(12), 1 + rng.int(28))).toISOString().slice(0, 10);
+      break;
+    case 'time':
+      value = `${pad(rng.int(24))}:${pad(rng.int(60))}:${pad(rng.int(60))}`;
+      break;
+    case 'email':
+      value = `${generatePhrase(1, rng)}@example.com`;
+      break;
+    case 'uri':
+    case 'url':
+      value = `https://example.com/${generatePhrase(1, rng)}`;
+      break;
+    case 'uuid':
+      value = uuidFrom(rng);
+      break;
+    case 'ipv4':
+      value = `192.0.2.${1 + rng.int(254)}`;
+      break;
+    default:
+      value = key ? generatePhrase(1 + rng.int(4), rng) : generatePhrase(3, rng);
   }
   while (value.length < minLength) value += ' ' + generatePhrase(1, rng);
   return value.length > maxLength ? value.slice(0, maxLength).padEnd(minLength, 'a') : value;
 }
 
 function generateNumber(schema: Json, rng: Rng, integer: boolean): number {
-  let min = typeof schema.minimum === 'number' ? schema.minimum : typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum + (integer ? 1 : 1e-6) : 0;
-  let max = typeof schema.maximum === 'number' ? schema.maximum : typeof schema.exclusiveMaximum === 'number' ? schema.exclusiveMaximum - (integer ? 1 : 1e-6) : min + 100;
+  let min =
+    typeof schema.minimum === 'number' ? schema.minimum : typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum + (integer ? 1 : 1e-6) : 0;
+  let max =
+    typeof schema.maximum === 'number'
+      ? schema.maximum
+      : typeof schema.exclusiveMaximum === 'number'
+        ? schema.exclusiveMaximum - (integer ? 1 : 1e-6)
+        : min + 100;
   if (max < min) max = min;
   if (integer) {
-    min = Math.ceil(min); max = Math.floor(max);
+    min = Math.ceil(min);
+    max = Math.floor(max);
     const step = typeof schema.multipleOf === 'number' && Number.isInteger(schema.multipleOf) && schema.multipleOf > 0 ? schema.multipleOf : 1;
     const first = Math.ceil(min / step) * step;
     const steps = Math.max(0, Math.floor((max - first) / step));

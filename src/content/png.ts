@@ -45,7 +45,9 @@ export function gradientPng(width: number, height: number, seed: string): Buffer
     const row = y * stride; // filter byte 0 (none)
     for (let x = 0; x < width; x++) {
       const p = row + 1 + x * 3;
-      raw[p] = r; raw[p + 1] = g; raw[p + 2] = b;
+      raw[p] = r;
+      raw[p + 1] = g;
+      raw[p + 2] = b;
     }
   }
   const header = Buffer.alloc(13);

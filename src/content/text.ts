@@ -5,7 +5,8 @@
 
 import type { Rng } from '../random';
 
-const LOWER = ('lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et ' +
+const LOWER = (
+  'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et ' +
   'dolore magna aliqua enim ad minim veniam quis exercitation nisi ex ea commodo consequat aute in velit esse nulla ' +
   'sint non sunt culpa qui anim id est the a of and to is that for it as with was on be by this are or from at ' +
   'which an have not can all were more one has been will their would there its also other some time into only new ' +
@@ -13,15 +14,18 @@ const LOWER = ('lorem ipsum dolor sit amet consectetur adipiscing elit sed do ei
   'stream window limit value simple clear quiet bright river mountain city light water stone green blue small large ' +
   'early late common public private open close north south east west market house garden table paper letter story ' +
   'music color world school every under between through during before because while where when what how why many ' +
-  'much few each both same different another final general local global quick slow warm cold').split(' ');
+  'much few each both same different another final general local global quick slow warm cold'
+).split(' ');
 
-const CAPITAL = ('Lorem Sit Do Ut Et Ad Ex In Non Qui Anim Id Est The A Of And To Is That For It As With Was On Be By ' +
+const CAPITAL = (
+  'Lorem Sit Do Ut Et Ad Ex In Non Qui Anim Id Est The A Of And To Is That For It As With Was On Be By ' +
   'This Are Or From At Which An Have Not Can All Were More One Has Been Will Their Would There Its Also Other Some ' +
   'Time Into Only New May These People First Two Over Most After Made Such Model Cloud Data System Service Request ' +
   'Response Token Stream Window Limit Value Simple Clear Quiet Bright River Mountain City Light Water Stone Green ' +
   'Blue Small Large Early Late Common Public Private Open Close North South East West Market House Table Paper ' +
   'Letter Story Music Color World School Every Under Between Through During Before Because While Where When What ' +
-  'How Why Many Much Few Each Both Same Different Another Final General Local Global Quick Slow Warm Cold').split(' ');
+  'How Why Many Much Few Each Both Same Different Another Final General Local Global Quick Slow Warm Cold'
+).split(' ');
 
 const SPACED_LOWER = LOWER.map((w) => ' ' + w);
 const SPACED_CAPITAL = CAPITAL.map((w) => ' ' + w);

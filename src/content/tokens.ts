@@ -1,9 +1,13 @@
 // Token counting with js-tiktoken's bundled ranks (never downloaded). Encoders are built on
 // first use (0.3-0.6 s each); the standalone server warms them before it listens.
 
-import type { Tiktoken, TiktokenBPE } from 'js-tiktoken/lite' with { 'resolution-mode': 'import' };
 import type { Encoding } from '../catalogue';
 import { isObject } from '../validate';
+
+// js-tiktoken is ESM only: its types are named through an ESM-resolved import type.
+type Lite = typeof import('js-tiktoken/lite', { with: { 'resolution-mode': 'import' }});
+type Tiktoken = InstanceType<Lite['Tiktoken']>;
+type TiktokenBPE = ConstructorParameters<Lite['Tiktoken']>[0];
 
 // js-tiktoken declares ESM types only; its CommonJS build is what `require` loads.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -57,8 +61,7 @@ const REPLY_PRIMING = 3;
 const IMAGE_TOKENS_LOW = 85;
 const IMAGE_TOKENS_HIGH = 85 + 170 * 4;
 
-export function countChatPromptTokens(messages: readonly unknown[], tools: readonly unknown[] | undefined,
-  encoding: Encoding): number {
+export function countChatPromptTokens(messages: readonly unknown[], tools: readonly unknown[] | undefined, encoding: Encoding): number {
   const count = (s: string) => countTokens(s, encoding);
   let total = REPLY_PRIMING;
   for (const message of messages) {
@@ -99,7 +102,11 @@ function countContentParts(parts: readonly unknown[], count: (s: string) => numb
 function countToolTokens(tools: readonly unknown[], encoding: Encoding): number {
   const count = (s: string) => countTokens(s, encoding);
   const funcInit = encoding === 'o200k_base' ? 7 : 10;
-  const PROP_INIT = 3, PROP_KEY = 3, ENUM_INIT = -3, ENUM_ITEM = 3, FUNC_END = 12;
+  const PROP_INIT = 3,
+    PROP_KEY = 3,
+    ENUM_INIT = -3,
+    ENUM_ITEM = 3,
+    FUNC_END = 12;
   let total = 0;
   for (const tool of tools) {
     const fn = isObject(tool) && isObject(tool.function) ? tool.function : undefined;
@@ -110,7 +117,7 @@ function countToolTokens(tools: readonly unknown[], encoding: Encoding): number 
     if (keys.length) {
       total += PROP_INIT;
       for (const key of keys) {
-        const p = isObject(properties[key]) ? properties[key] as Record<string, unknown> : {};
+        const p = isObject(properties[key]) ? (properties[key] as Record<string, unknown>) : {};
         total += PROP_KEY;
         if (Array.isArray(p.enum)) {
           total += ENUM_INIT;

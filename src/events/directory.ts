@@ -5,8 +5,7 @@
 // without a storage read per request. Usage per event, attendee and UTC day (requests, prompt
 // and completion tokens) is summed in memory and merged into EVENTS_USAGE_TABLE every few seconds.
 
-import { AoaiError, invalidValue, unauthorized } from '../errors';
-import { decodeUtf8 } from '../http';
+import { AoaiError, unauthorized } from '../errors';
 import { log } from '../log';
 
 export interface EventInfo {
@@ -55,10 +54,17 @@ export function eventFromEntity(entity: Record<string, unknown>): EventInfo | un
   const start = time(entity.StartUTC);
   const end = time(entity.EndUTC);
   if (!Number.isFinite(start) || !Number.isFinite(end)) return undefined;
-  const deployments = typeof entity.Deployments === 'string' && entity.Deployments.trim()
-    ? entity.Deployments.split(',').map((d) => d.trim()).filter(Boolean) : undefined;
+  const deployments =
+    typeof entity.Deployments === 'string' && entity.Deployments.trim()
+      ? entity.Deployments.split(',')
+          .map((d) => d.trim())
+          .filter(Boolean)
+      : undefined;
   return {
-    code, start, end, deployments,
+    code,
+    start,
+    end,
+    deployments,
     name: String(entity.EventName ?? code),
     active: entity.Active === true || String(entity.Active).toLowerCase() === 'true',
     maxTokenCap: int(entity.MaxTokenCap) || undefined,
@@ -125,7 +131,13 @@ export function eventDirectory(store: EventStore, refreshMs: number, flushMs = 5
   function judge(supplied: string, now: number): EventIdentity {
     const slash = supplied.indexOf('/');
     const code = slash < 0 ? supplied : supplied.slice(0, slash);
-    const attendee = slash < 0 ? '' : supplied.slice(slash + 1).trim().slice(0, 100);
+    const attendee =
+      slash < 0
+        ? ''
+        : supplied
+            .slice(slash + 1)
+            .trim()
+            .slice(0, 100);
     const event = byCode.get(code);
     if (!event) throw unauthorized();
     if (!event.active) throw eventRefused(`The event code for '${event.name}' is not active.`);
@@ -135,7 +147,7 @@ export function eventDirectory(store: EventStore, refreshMs: number, flushMs = 5
   }
 
   async function flush(): Promise<void> {
-    if (flushing) return flushing;
+    if (flushing !== undefined) return flushing;
     if (!pending.size) return;
     const batch = [...pending.values()];
     pending.clear();
@@ -175,8 +187,12 @@ export function eventDirectory(store: EventStore, refreshMs: number, flushMs = 5
     },
     count(identity, promptTokens, completionTokens, now = Date.now()) {
       add({
-        event: identity.event.code, attendee: identity.attendee, day: new Date(now).toISOString().slice(0, 10),
-        requests: 1, promptTokens, completionTokens,
+        event: identity.event.code,
+        attendee: identity.attendee,
+        day: new Date(now).toISOString().slice(0, 10),
+        requests: 1,
+        promptTokens,
+        completionTokens,
       });
     },
     flush,

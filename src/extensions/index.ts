@@ -79,11 +79,13 @@ export function loadExtension(path: string): Extension {
     loaded = require(target);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const hint = target.endsWith('.ts') && /Unknown file extension|Unexpected token|SyntaxError/.test(String(e.message))
-      ? ' (a .ts extension needs a Node that strips types (22.18+); otherwise compile it to .js)' : '';
+    const hint =
+      target.endsWith('.ts') && /Unknown file extension|Unexpected token|SyntaxError/.test(String(e.message))
+        ? ' (a .ts extension needs a Node that strips types (22.18+); otherwise compile it to .js)'
+        : '';
     throw new ExtensionError(`EXTENSION_PATH ${target} could not be loaded${hint}: ${e.code === 'MODULE_NOT_FOUND' ? 'not found' : e.message}`);
   }
-  const candidate = (loaded as { initialize?: unknown; default?: { initialize?: unknown } });
+  const candidate = loaded as { initialize?: unknown; default?: { initialize?: unknown } };
   const initialize = candidate.initialize ?? candidate.default?.initialize;
   if (typeof initialize !== 'function') {
     throw new ExtensionError(`EXTENSION_PATH ${target} must export a function initialize(api).`);
@@ -94,7 +96,7 @@ export function loadExtension(path: string): Extension {
 /** What the pipeline keeps of its extension. */
 export interface ExtensionRegistry {
   routes: ExtensionRoute[];
-  generators: Map<Operation<any>, Generator>;
+  generators: Map<Operation, Generator>;
   forwarders: Forwarder[];
 }
 
@@ -102,7 +104,7 @@ export interface ExtensionDeps {
   config: SimulatorConfig;
   registry: ExtensionRegistry;
   /** Built-in operations by name. */
-  operations: ReadonlyMap<string, Operation<any>>;
+  operations: ReadonlyMap<string, Operation>;
   limiter: Limiter;
   isAuthorized(request: Request, header?: string): boolean;
 }
@@ -118,7 +120,7 @@ export function createExtensionApi(deps: ExtensionDeps): ExtensionApi {
       }
       registry.routes.push(route);
     },
-    replaceGenerator(name: string, generate: Generator<any>) {
+    replaceGenerator(name: string, generate: Generator) {
       const operation = deps.operations.get(name);
       if (!operation) throw new ExtensionError(`replaceGenerator: no operation '${name}' (use ${[...deps.operations.keys()].join(', ')}).`);
       registry.generators.set(operation, generate);
@@ -135,7 +137,8 @@ export function createExtensionApi(deps: ExtensionDeps): ExtensionApi {
         const seconds = Number(admission.headers['retry-after']);
         const message = limits.message?.(seconds) ?? `Requests to ${name} have exceeded its rate limit. Please retry after ${seconds} seconds.`;
         return new Response(JSON.stringify({ error: { code: '429', message } }), {
-          status: 429, headers: { ...admission.headers, 'content-type': 'application/json' },
+          status: 429,
+          headers: { ...admission.headers, 'content-type': 'application/json' },
         });
       };
     },

@@ -41,7 +41,9 @@ export function memoryCounterStore(): CounterStore {
   const id = (key: CounterKey) => `${key.scope}\u0000${key.window}`;
   return {
     name: 'memory',
-    get operations() { return operations; },
+    get operations() {
+      return operations;
+    },
     async take(key, want, limit) {
       operations++;
       purge(Date.now());

@@ -136,8 +136,14 @@ export function createLimiter(options: LimiterOptions): Limiter {
     }
     const lease: Lease = {
       key: { scope, window: `${String(windowStart).padStart(15, '0')}-${d.kind}-${d.windowMs}`, expiresAt: windowStart + d.windowMs },
-      limit: d.limit, windowStart, windowEnd: windowStart + d.windowMs, available: 0, storeRemaining: undefined,
-      emptyUntil: 0, spent: 0, lastUse: t,
+      limit: d.limit,
+      windowStart,
+      windowEnd: windowStart + d.windowMs,
+      available: 0,
+      storeRemaining: undefined,
+      emptyUntil: 0,
+      spent: 0,
+      lastUse: t,
     };
     // A finished window's unused lease expires with it (nothing to hand back). A lease for a
     // window older than the stored one is never stored (admit re-judges such requests).
@@ -169,19 +175,23 @@ export function createLimiter(options: LimiterOptions): Limiter {
     if (!lease.pending) {
       const needed = Math.max(1, d.amount - lease.available);
       const want = chunkSize(lease, d, t, needed);
-      lease.pending = withTimeout(store.take(lease.key, want, d.limit)).then(
-        (r) => {
-          lease.available += r.granted;
-          lease.storeRemaining = r.remaining;
-          if (r.remaining === 0) lease.emptyUntil = Math.min(lease.windowEnd, now() + EMPTY_RECHECK_MS);
-        },
-        (err) => {
-          options.onStoreError?.(err);
-          // Fail open: act as if granted; fail closed: act as if the window were empty.
-          if (failOpen) lease.available += needed;
-          else lease.emptyUntil = Math.min(lease.windowEnd, now() + 1000);
-        },
-      ).finally(() => { lease.pending = undefined; });
+      lease.pending = withTimeout(store.take(lease.key, want, d.limit))
+        .then(
+          (r) => {
+            lease.available += r.granted;
+            lease.storeRemaining = r.remaining;
+            if (r.remaining === 0) lease.emptyUntil = Math.min(lease.windowEnd, now() + EMPTY_RECHECK_MS);
+          },
+          (err) => {
+            options.onStoreError?.(err);
+            // Fail open: act as if granted; fail closed: act as if the window were empty.
+            if (failOpen) lease.available += needed;
+            else lease.emptyUntil = Math.min(lease.windowEnd, now() + 1000);
+          },
+        )
+        .finally(() => {
+          lease.pending = undefined;
+        });
     }
     return lease.pending;
   }
@@ -210,7 +220,10 @@ export function createLimiter(options: LimiterOptions): Limiter {
     let reason: LimitKind = 'requests';
     for (const d of blocked) {
       const wait = oversize ? OVERSIZE_RETRY_MS : leaseFor(scope, d, t).windowEnd - t;
-      if (wait > retryAfterMs || (wait === retryAfterMs && d.kind === 'tokens')) { retryAfterMs = wait; reason = d.kind; }
+      if (wait > retryAfterMs || (wait === retryAfterMs && d.kind === 'tokens')) {
+        retryAfterMs = wait;
+        reason = d.kind;
+      }
     }
     retryAfterMs = Math.max(1, retryAfterMs);
     const seconds = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
@@ -264,8 +277,13 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const blocked = dims.filter((d) => {
       if (d.kind !== 'requests') return false;
       const lease = byScope.get(dimensionKey(d.kind, d.windowMs));
-      return lease !== undefined && lease.windowStart === Math.floor(t / d.windowMs) * d.windowMs && lease.limit === d.limit &&
-        lease.available < 1 && lease.emptyUntil > t;
+      return (
+        lease !== undefined &&
+        lease.windowStart === Math.floor(t / d.windowMs) * d.windowMs &&
+        lease.limit === d.limit &&
+        lease.available < 1 &&
+        lease.emptyUntil > t
+      );
     });
     return blocked.length ? reject(scope, dims, blocked, t) : undefined;
   }
@@ -275,7 +293,10 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const gives: Promise<void>[] = [];
     for (const [scope, byScope] of leases) {
       for (const [id, lease] of byScope) {
-        if (lease.windowEnd <= t) { byScope.delete(id); continue; }
+        if (lease.windowEnd <= t) {
+          byScope.delete(id);
+          continue;
+        }
         if (lease.available > 0 && !lease.pending && t - lease.lastUse >= IDLE_RELEASE_MS && lease.windowEnd - lease.windowStart >= 10000) {
           const amount = lease.available;
           lease.available = 0;
@@ -288,7 +309,9 @@ export function createLimiter(options: LimiterOptions): Limiter {
     await Promise.all(gives);
   }
 
-  const timer = setInterval(() => { void release(); }, 500);
+  const timer = setInterval(() => {
+    void release();
+  }, 500);
   timer.unref();
 
   return { dimensions, admit, quickReject, release, stop: () => clearInterval(timer) };

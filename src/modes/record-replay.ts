@@ -20,8 +20,14 @@ export interface RecordReplay {
   findOrFail(request: Request, path: string, body: Uint8Array): Promise<Interaction>;
   respond(interaction: Interaction, headers: Headers, startedAt: number): Response | Promise<Response>;
   /** Record mode: a matching recording if allowed, else forward upstream and record a 2xx. */
-  record(request: Request, path: string, body: Uint8Array, headers: Headers, startedAt: number,
-    onAnswered?: (usage: { promptTokens: number; completionTokens: number }) => void): Promise<Response>;
+  record(
+    request: Request,
+    path: string,
+    body: Uint8Array,
+    headers: Headers,
+    startedAt: number,
+    onAnswered?: (usage: { promptTokens: number; completionTokens: number }) => void,
+  ): Promise<Response>;
   save(): Promise<SaveSummary>;
   close(): Promise<void>;
 }
@@ -62,8 +68,7 @@ export function createRecordReplay(config: SimulatorConfig, store: RecordingStor
     }
   }
 
-  const respond = (interaction: Interaction, headers: Headers, startedAt: number) =>
-    replayResponse(interaction, headers, startedAt, settings.timeFactor);
+  const respond = (interaction: Interaction, headers: Headers, startedAt: number) => replayResponse(interaction, headers, startedAt, settings.timeFactor);
 
   return {
     storeName: store.name,
@@ -90,10 +95,14 @@ export function createRecordReplay(config: SimulatorConfig, store: RecordingStor
       }
       for (const extensionForward of extensionForwarders) {
         const started = Date.now();
-        const answer = await extensionForward(new Request(request.url, {
-          method: request.method, headers: request.headers,
-          body: request.method === 'GET' || request.method === 'HEAD' ? undefined : (body as Uint8Array<ArrayBuffer>),
-        }), body);
+        const answer = await extensionForward(
+          new Request(request.url, {
+            method: request.method,
+            headers: request.headers,
+            body: request.method === 'GET' || request.method === 'HEAD' ? undefined : (body as Uint8Array<ArrayBuffer>),
+          }),
+          body,
+        );
         if (!answer) continue;
         if (answer.status < 200 || answer.status >= 300) return answer;
         const bytes = new Uint8Array(await answer.arrayBuffer());
@@ -101,22 +110,34 @@ export function createRecordReplay(config: SimulatorConfig, store: RecordingStor
         answer.headers.forEach((value, name) => {
           if (!['content-length', 'transfer-encoding', 'connection', 'date'].includes(name)) recorded[name] = [value];
         });
-        library.add(key, interactionOf(request, path, body, key, {
-          status: answer.status, headers: recorded, body: bytes, contentType: answer.headers.get('content-type') ?? '', durationMs: Date.now() - started,
-        }));
+        library.add(
+          key,
+          interactionOf(request, path, body, key, {
+            status: answer.status,
+            headers: recorded,
+            body: bytes,
+            contentType: answer.headers.get('content-type') ?? '',
+            durationMs: Date.now() - started,
+          }),
+        );
         return new Response(bytes, { status: answer.status, headers: answer.headers });
       }
       if (!path.startsWith('/openai/')) throw resourceNotFound();
       const url = new URL(request.url);
       const { response, captured } = await forward().forward({
-        method: key.method, pathAndQuery: path + url.search, headers: request.headers, body,
+        method: key.method,
+        pathAndQuery: path + url.search,
+        headers: request.headers,
+        body,
       });
-      captured.then((exchange) => {
-        if (!exchange) return;
-        const usage = usageOf(exchange);
-        onAnswered?.({ promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 });
-        library.add(key, interactionOf(request, path, body, key, exchange));
-      }).catch((err) => log.error(`recording ${key.file}: ${(err as Error).message}`));
+      captured
+        .then((exchange) => {
+          if (!exchange) return;
+          const usage = usageOf(exchange);
+          onAnswered?.({ promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 });
+          library.add(key, interactionOf(request, path, body, key, exchange));
+        })
+        .catch((err) => log.error(`recording ${key.file}: ${(err as Error).message}`));
       return response;
     },
     save: () => library.save(),
@@ -156,8 +177,12 @@ function interactionOf(request: Request, path: string, body: Uint8Array, key: Re
 
 // The Python simulator's context values, so its replay applies the right limiter to our files.
 const PYTHON_OPERATIONS: [RegExp, string][] = [
-  [/^chat\/completions/, 'chat_completions'], [/^completions/, 'completions'], [/^embeddings/, 'embeddings'],
-  [/^audio\/translations/, 'translation'], [/^audio\/transcriptions/, 'transcription'], [/^images\/generations/, 'image_generation'],
+  [/^chat\/completions/, 'chat_completions'],
+  [/^completions/, 'completions'],
+  [/^embeddings/, 'embeddings'],
+  [/^audio\/translations/, 'translation'],
+  [/^audio\/transcriptions/, 'transcription'],
+  [/^images\/generations/, 'image_generation'],
 ];
 
 function contextValues(path: string, exchange: CapturedExchange): Record<string, unknown> {
@@ -179,7 +204,11 @@ function contextValues(path: string, exchange: CapturedExchange): Record<string,
   return values;
 }
 
-interface Usage { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number }
+interface Usage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  total_tokens?: number;
+}
 
 /** `usage` of a JSON body, or of a stream's last chunk that carries one (stream_options.include_usage). */
 function usageOf(exchange: CapturedExchange): Usage | undefined {

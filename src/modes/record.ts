@@ -16,7 +16,13 @@ export function record({ config, recordings, events }: Services): Next {
       request = new Request(request.url, { method: request.method, headers, body: body as Uint8Array<ArrayBuffer> });
     }
     const attendee = x.attendee;
-    return recordings().record(request, uriPath(request.url), body, x.headers, x.startedAt,
-      attendee && ((usage) => events()!.count(attendee, usage.promptTokens, usage.completionTokens)));
+    return recordings().record(
+      request,
+      uriPath(request.url),
+      body,
+      x.headers,
+      x.startedAt,
+      attendee && ((usage) => events()!.count(attendee, usage.promptTokens, usage.completionTokens)),
+    );
   };
 }

@@ -71,7 +71,7 @@ export function wavDuration(bytes: Uint8Array): number | undefined {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.length < 12 || view.toString('ascii', 0, 4) !== 'RIFF' || view.toString('ascii', 8, 12) !== 'WAVE') return undefined;
   let byteRate = 0;
-  for (let at = 12; at + 8 <= view.length;) {
+  for (let at = 12; at + 8 <= view.length; ) {
     const id = view.toString('ascii', at, at + 4);
     const size = view.readUInt32LE(at + 4);
     if (id === 'fmt ' && at + 16 <= view.length) byteRate = view.readUInt32LE(at + 16);
@@ -81,18 +81,26 @@ export function wavDuration(bytes: Uint8Array): number | undefined {
   return undefined;
 }
 
-interface Segment { start: number; end: number; text: string; words: string[] }
+interface Segment {
+  start: number;
+  end: number;
+  text: string;
+  words: string[];
+}
 
 function transcribe(req: AudioRequest): { text: string; segments: Segment[] } {
   const rng = seededRng(req.fingerprint);
   const wordCount = Math.max(1, Math.round(req.durationSeconds * WORDS_PER_SECOND));
-  const pieces = generatePieces(wordCount * 1.2 | 0, rng, true);
+  const pieces = generatePieces((wordCount * 1.2) | 0, rng, true);
   // Group into sentences, then sentences into segments spread evenly over the duration.
   const sentences: string[] = [];
   let current = '';
   for (const p of pieces) {
     current += p;
-    if (p === '.') { sentences.push(current.trim()); current = ''; }
+    if (p === '.') {
+      sentences.push(current.trim());
+      current = '';
+    }
   }
   if (current.trim()) sentences.push(current.trim() + '.');
   const totalWords = sentences.reduce((n, s) => n + s.split(' ').length, 0);
@@ -110,7 +118,9 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 
 function timestamp(seconds: number, separator: ',' | '.'): string {
   const ms = Math.round(seconds * 1000);
-  const h = Math.floor(ms / 3600000), m = Math.floor(ms / 60000) % 60, s = Math.floor(ms / 1000) % 60;
+  const h = Math.floor(ms / 3600000),
+    m = Math.floor(ms / 60000) % 60,
+    s = Math.floor(ms / 1000) % 60;
   return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}${separator}${String(ms % 1000).padStart(3, '0')}`;
 }
 
@@ -120,9 +130,18 @@ function respond(req: AudioRequest, ctx: RequestContext, task: 'transcribe' | 't
     case 'text':
       return textResponse(200, text + '\n', ctx.headers);
     case 'srt':
-      return textResponse(200, segments.map((s, i) => `${i + 1}\n${timestamp(s.start, ',')} --> ${timestamp(s.end, ',')}\n${s.text.trim()}\n`).join('\n') + '\n', ctx.headers);
+      return textResponse(
+        200,
+        segments.map((s, i) => `${i + 1}\n${timestamp(s.start, ',')} --> ${timestamp(s.end, ',')}\n${s.text.trim()}\n`).join('\n') + '\n',
+        ctx.headers,
+      );
     case 'vtt':
-      return textResponse(200, 'WEBVTT\n\n' + segments.map((s) => `${timestamp(s.start, '.')} --> ${timestamp(s.end, '.')}\n${s.text.trim()}\n`).join('\n') + '\n', ctx.headers, 'text/vtt; charset=utf-8');
+      return textResponse(
+        200,
+        'WEBVTT\n\n' + segments.map((s) => `${timestamp(s.start, '.')} --> ${timestamp(s.end, '.')}\n${s.text.trim()}\n`).join('\n') + '\n',
+        ctx.headers,
+        'text/vtt; charset=utf-8',
+      );
     case 'verbose_json': {
       const body: Json = {
         task,
@@ -130,15 +149,25 @@ function respond(req: AudioRequest, ctx: RequestContext, task: 'transcribe' | 't
         duration: round2(req.durationSeconds),
         text,
         segments: segments.map((s, id) => ({
-          id, seek: 0, start: s.start, end: s.end, text: s.text, tokens: [], temperature: 0,
-          avg_logprob: -0.25, compression_ratio: 1.2, no_speech_prob: 0.01,
+          id,
+          seek: 0,
+          start: s.start,
+          end: s.end,
+          text: s.text,
+          tokens: [],
+          temperature: 0,
+          avg_logprob: -0.25,
+          compression_ratio: 1.2,
+          no_speech_prob: 0.01,
         })),
       };
       if (req.wordTimestamps) {
-        body.words = segments.flatMap((s) => s.words.map((word, i) => {
-          const step = (s.end - s.start) / s.words.length;
-          return { word: word.replace(/[.,]$/, ''), start: round2(s.start + i * step), end: round2(s.start + (i + 1) * step) };
-        }));
+        body.words = segments.flatMap((s) =>
+          s.words.map((word, i) => {
+            const step = (s.end - s.start) / s.words.length;
+            return { word: word.replace(/[.,]$/, ''), start: round2(s.start + i * step), end: round2(s.start + (i + 1) * step) };
+          }),
+        );
       }
       return jsonResponse(200, body, ctx.headers);
     }
@@ -153,7 +182,7 @@ export const audioTranscriptions: Operation<AudioRequest> = {
   operationId: 'Transcriptions_Create',
   parse: parseAudio,
   cost: () => 0,
-  latencyMs: (req, profile) => sample(profile.perMiBMs) * req.fileBytes / MIB,
+  latencyMs: (req, profile) => (sample(profile.perMiBMs) * req.fileBytes) / MIB,
   generate: (req, ctx) => respond(req, ctx, 'transcribe'),
 };
 
@@ -163,6 +192,6 @@ export const audioTranslations: Operation<AudioRequest> = {
   operationId: 'Translations_Create',
   parse: parseAudio,
   cost: () => 0,
-  latencyMs: (req, profile) => sample(profile.perMiBMs) * req.fileBytes / MIB,
+  latencyMs: (req, profile) => (sample(profile.perMiBMs) * req.fileBytes) / MIB,
   generate: (req, ctx) => respond(req, ctx, 'translate'),
 };

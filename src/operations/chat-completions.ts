@@ -9,8 +9,17 @@ import { mathRng, randomId, seededRng, type Rng } from '../random';
 import { countChatPromptTokens, countTokens } from '../content/tokens';
 import { isObject, optBool, optEnum, optInt, optNumber, optObject, optStop, parseJsonObject, type Json } from '../validate';
 import {
-  checkCompletionBudget, choiceFilterResults, generateText, promptFilterResults, splitTokens, systemFingerprint,
-  tokenLogprobs, usage, type FinishReason, type TokenLogprob, type Usage,
+  checkCompletionBudget,
+  choiceFilterResults,
+  generateText,
+  promptFilterResults,
+  splitTokens,
+  systemFingerprint,
+  tokenLogprobs,
+  usage,
+  type FinishReason,
+  type TokenLogprob,
+  type Usage,
 } from './common';
 
 // ---- Request ----
@@ -21,10 +30,7 @@ export interface ToolDefinition {
   parameters?: Json;
 }
 
-export type ResponseFormat =
-  | { type: 'text' }
-  | { type: 'json_object' }
-  | { type: 'json_schema'; name: string; schema: Json };
+export type ResponseFormat = { type: 'text' } | { type: 'json_object' } | { type: 'json_schema'; name: string; schema: Json };
 
 export interface ChatCompletionRequest {
   messages: Json[];
@@ -58,7 +64,10 @@ export async function parseChatCompletion(ctx: RequestContext): Promise<ChatComp
   }
   const temperature = optNumber(body, 'temperature', 0, 2);
   if (model.reasoning && temperature !== undefined && temperature !== 1) {
-    throw unsupportedValue('temperature', `Unsupported value: 'temperature' does not support ${temperature} with this model. Only the default (1) value is supported.`);
+    throw unsupportedValue(
+      'temperature',
+      `Unsupported value: 'temperature' does not support ${temperature} with this model. Only the default (1) value is supported.`,
+    );
   }
   optNumber(body, 'top_p', 0, 1);
   optNumber(body, 'presence_penalty', -2, 2);
@@ -101,7 +110,8 @@ function readMessages(body: Json): Json[] {
   const messages = body.messages;
   if (messages === undefined || messages === null) throw missingParameter('messages');
   if (!Array.isArray(messages)) throw invalidType('messages', 'an array', messages);
-  if (messages.length === 0) throw invalidValue('messages', "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.");
+  if (messages.length === 0)
+    throw invalidValue('messages', "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.");
   messages.forEach((m, i) => {
     const param = `messages[${i}]`;
     if (!isObject(m)) throw invalidType(param, 'an object', m);
@@ -129,7 +139,11 @@ function readTools(body: Json): ToolDefinition[] {
   const tools = body.tools;
   if (tools === undefined || tools === null) return [];
   if (!Array.isArray(tools)) throw invalidType('tools', 'an array', tools);
-  if (tools.length > 128) throw invalidValue('tools', `Invalid 'tools': array too long. Expected an array with maximum length 128, but got an array with length ${tools.length} instead.`);
+  if (tools.length > 128)
+    throw invalidValue(
+      'tools',
+      `Invalid 'tools': array too long. Expected an array with maximum length 128, but got an array with length ${tools.length} instead.`,
+    );
   return tools.map((tool, i) => {
     const param = `tools[${i}]`;
     if (!isObject(tool)) throw invalidType(param, 'an object', tool);
@@ -137,7 +151,10 @@ function readTools(body: Json): ToolDefinition[] {
     const fn = tool.function;
     if (!isObject(fn)) throw missingParameter(`${param}.function`);
     if (typeof fn.name !== 'string' || !FUNCTION_NAME.test(fn.name)) {
-      throw invalidValue(`${param}.function.name`, `Invalid '${param}.function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`);
+      throw invalidValue(
+        `${param}.function.name`,
+        `Invalid '${param}.function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`,
+      );
     }
     if (fn.parameters !== undefined && !isObject(fn.parameters)) throw invalidType(`${param}.function.parameters`, 'an object', fn.parameters);
     return { name: fn.name, description: typeof fn.description === 'string' ? fn.description : undefined, parameters: fn.parameters as Json | undefined };
@@ -151,10 +168,14 @@ function readToolChoice(body: Json, tools: ToolDefinition[]): ChatCompletionRequ
   if (choice === 'none' || choice === 'auto' || choice === 'required') return choice;
   if (isObject(choice) && isObject(choice.function) && typeof choice.function.name === 'string') {
     const name = choice.function.name;
-    if (!tools.some((t) => t.name === name)) throw invalidValue('tool_choice', `Invalid value for 'tool_choice': no function named '${name}' was specified in the 'tools' parameter.`);
+    if (!tools.some((t) => t.name === name))
+      throw invalidValue('tool_choice', `Invalid value for 'tool_choice': no function named '${name}' was specified in the 'tools' parameter.`);
     return { name };
   }
-  throw invalidValue('tool_choice', "Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or {\"type\": \"function\", \"function\": {\"name\": ...}}.");
+  throw invalidValue(
+    'tool_choice',
+    'Invalid value for \'tool_choice\': expected \'none\', \'auto\', \'required\' or {"type": "function", "function": {"name": ...}}.',
+  );
 }
 
 function readResponseFormat(body: Json, messages: Json[]): ResponseFormat {
@@ -208,8 +229,7 @@ export interface ChatCompletion {
 function choiceRng(req: ChatCompletionRequest, ctx: RequestContext, index: number): Rng {
   if (req.seed === undefined) return mathRng;
   // `stop` only cuts the text, so it is not part of what the text is drawn from.
-  return seededRng(JSON.stringify([req.seed, index, ctx.deployment.model.version, req.messages, req.maxTokens,
-    req.responseFormat, req.tools, req.toolChoice]));
+  return seededRng(JSON.stringify([req.seed, index, ctx.deployment.model.version, req.messages, req.maxTokens, req.responseFormat, req.tools, req.toolChoice]));
 }
 
 export function generateChatCompletion(req: ChatCompletionRequest, ctx: RequestContext): ChatCompletion {
@@ -239,14 +259,15 @@ function generateChoice(req: ChatCompletionRequest, ctx: RequestContext, index: 
     cap !== undefined && pieces.length + overhead > cap ? [pieces.slice(0, Math.max(0, cap - overhead)), 'length'] : [pieces, undefined];
 
   if (shouldCallTool(req)) {
-    const tool = typeof req.toolChoice === 'object'
-      ? req.tools.find((t) => t.name === (req.toolChoice as { name: string }).name)!
-      : req.tools[rng.int(req.tools.length)];
+    const tool =
+      typeof req.toolChoice === 'object' ? req.tools.find((t) => t.name === (req.toolChoice as { name: string }).name)! : req.tools[rng.int(req.tools.length)];
     const args = JSON.stringify(generateFromSchema(tool.parameters ?? { type: 'object', properties: {} }, rng));
     const overhead = countTokens(tool.name, encoding) + 3;
     const [argumentPieces, cut] = truncate(splitTokens(args, encoding), overhead);
     return {
-      index, pieces: [], finishReason: cut ?? 'tool_calls',
+      index,
+      pieces: [],
+      finishReason: cut ?? 'tool_calls',
       toolCall: { id: 'call_' + randomId(24), name: tool.name, argumentPieces },
       completionTokens: Math.min(argumentPieces.length + overhead, cap ?? Infinity),
     };
@@ -271,7 +292,10 @@ function generateChoice(req: ChatCompletionRequest, ctx: RequestContext, index: 
     ({ pieces, finishReason } = generateText(length, req.stop, rng, encoding));
   }
   return {
-    index, pieces, finishReason, completionTokens: pieces.length,
+    index,
+    pieces,
+    finishReason,
+    completionTokens: pieces.length,
     logprobs: req.logprobs ? pieces.map((p) => tokenLogprobs(p, req.topLogprobs, rng)) : undefined,
   };
 }
@@ -282,7 +306,10 @@ function message(choice: Choice): Json {
   if (choice.toolCall) {
     const call = choice.toolCall;
     return {
-      annotations: [], content: null, refusal: null, role: 'assistant',
+      annotations: [],
+      content: null,
+      refusal: null,
+      role: 'assistant',
       tool_calls: [{ function: { arguments: call.argumentPieces.join(''), name: call.name }, id: call.id, type: 'function' }],
     };
   }
@@ -317,7 +344,8 @@ export function chatCompletionBody(completion: ChatCompletion, ctx: RequestConte
  */
 export function* chatCompletionEvents(completion: ChatCompletion, req: ChatCompletionRequest, ctx: RequestContext): Generator<string> {
   const model = ctx.deployment.model;
-  const tail = `,"created":${completion.created},"id":"${completion.id}","model":${JSON.stringify(model.version)},` +
+  const tail =
+    `,"created":${completion.created},"id":"${completion.id}","model":${JSON.stringify(model.version)},` +
     `"object":"chat.completion.chunk","system_fingerprint":"${systemFingerprint(model)}"${req.includeUsage ? ',"usage":null' : ''}}`;
   const filters = JSON.stringify(choiceFilterResults(model));
   const chunk = (index: number, delta: string, finish = 'null', choiceFilters = '{}', logprobs = 'null') =>
@@ -333,7 +361,7 @@ export function* chatCompletionEvents(completion: ChatCompletion, req: ChatCompl
       yield chunk(c.index, `{"tool_calls":[{"function":{"arguments":"","name":${JSON.stringify(call.name)}},"id":"${call.id}","index":0,"type":"function"}]}`);
     }
   }
-  const longest = Math.max(0, ...completion.choices.map((c) => c.toolCall ? c.toolCall.argumentPieces.length : c.pieces.length));
+  const longest = Math.max(0, ...completion.choices.map((c) => (c.toolCall ? c.toolCall.argumentPieces.length : c.pieces.length)));
   for (let t = 0; t < longest; t++) {
     if (t > 0) yield TOKEN_STEP;
     for (const c of completion.choices) {
@@ -354,21 +382,30 @@ export function* chatCompletionEvents(completion: ChatCompletion, req: ChatCompl
 }
 
 /** A chat answer with given content, in AOAI's shape, streamed or not as asked (for extensions). */
-export function chatAnswer(req: ChatCompletionRequest, ctx: RequestContext, content: string, finishReason: 'stop' | 'length' = 'stop'): Response | Promise<Response> {
+export function chatAnswer(
+  req: ChatCompletionRequest,
+  ctx: RequestContext,
+  content: string,
+  finishReason: 'stop' | 'length' = 'stop',
+): Response | Promise<Response> {
   const pieces = splitTokens(content, ctx.deployment.model.encoding);
   const choices: Choice[] = Array.from({ length: req.n }, (_, index) => ({ index, pieces, finishReason, completionTokens: pieces.length }));
-  return respond({
-    id: 'chatcmpl-' + randomId(29),
-    created: Math.floor(ctx.now / 1000),
-    choices,
-    usage: usage(req.promptTokens, pieces.length * req.n),
-  }, req, ctx);
+  return respond(
+    {
+      id: 'chatcmpl-' + randomId(29),
+      created: Math.floor(ctx.now / 1000),
+      choices,
+      usage: usage(req.promptTokens, pieces.length * req.n),
+    },
+    req,
+    ctx,
+  );
 }
 
 function respond(completion: ChatCompletion, req: ChatCompletionRequest, ctx: RequestContext): Response | Promise<Response> {
   ctx.usage = { promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens };
   const pace = tokenPace(ctx);
-  const steps = tokenSteps(completion.choices.map((c) => c.toolCall ? c.toolCall.argumentPieces.length : c.pieces.length));
+  const steps = tokenSteps(completion.choices.map((c) => (c.toolCall ? c.toolCall.argumentPieces.length : c.pieces.length)));
   if (req.stream) return streamAnswer(ctx, chatCompletionEvents(completion, req, ctx), pace, steps);
   return answerAfterTokens(ctx, pace, steps, () => jsonResponse(200, chatCompletionBody(completion, ctx), ctx.headers));
 }
@@ -380,9 +417,7 @@ export const chatCompletions: Operation<ChatCompletionRequest> = {
   parse: parseChatCompletion,
   cost(req, ctx) {
     const { costModel, defaultMaxTokens } = ctx.config.rateLimits;
-    return costModel === 'python'
-      ? req.maxTokens ?? 16
-      : req.promptTokens + (req.maxTokens ?? defaultMaxTokens) * req.n;
+    return costModel === 'python' ? (req.maxTokens ?? 16) : req.promptTokens + (req.maxTokens ?? defaultMaxTokens) * req.n;
   },
   generate: (req, ctx) => respond(generateChatCompletion(req, ctx), req, ctx),
 };

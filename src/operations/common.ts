@@ -48,17 +48,21 @@ export function usage(promptTokens: number, completionTokens: number): Usage {
 }
 
 /** AOAI's 400s for a completion budget the model cannot give. */
-export function checkCompletionBudget(model: ModelInfo, promptTokens: number, maxTokens: number | undefined,
-  param: string, promptParam: string): void {
+export function checkCompletionBudget(model: ModelInfo, promptTokens: number, maxTokens: number | undefined, param: string, promptParam: string): void {
   if (maxTokens !== undefined && maxTokens > model.maxOutputTokens) {
-    throw invalidValue(param, `${param} is too large: ${maxTokens}. This model supports at most ${model.maxOutputTokens} completion tokens, whereas you provided ${maxTokens}.`);
+    throw invalidValue(
+      param,
+      `${param} is too large: ${maxTokens}. This model supports at most ${model.maxOutputTokens} completion tokens, whereas you provided ${maxTokens}.`,
+    );
   }
   const requested = promptTokens + (maxTokens ?? 0);
   if (requested > model.contextWindow || promptTokens >= model.contextWindow) {
     throw invalidRequest(
       `This model's maximum context length is ${model.contextWindow} tokens. However, you requested ${requested} tokens ` +
-      `(${promptTokens} in the messages, ${maxTokens ?? 0} in the completion). Please reduce the length of the messages or completion.`,
-      promptParam, 'context_length_exceeded');
+        `(${promptTokens} in the messages, ${maxTokens ?? 0} in the completion). Please reduce the length of the messages or completion.`,
+      promptParam,
+      'context_length_exceeded',
+    );
   }
 }
 
@@ -142,4 +146,3 @@ export function tokenLogprobs(piece: string, topCount: number, rng: Rng): TokenL
   }
   return { token: piece, logprob, bytes: bytesOf(piece), top_logprobs: top.slice(0, topCount) };
 }
-

@@ -42,7 +42,10 @@ export async function parseCompletion(ctx: RequestContext): Promise<CompletionRe
   const promptTokens = prompts.reduce((sum, p) => sum + p.tokens, 0);
   for (const p of prompts) checkCompletionBudget(model, p.tokens, maxTokens, 'max_tokens', 'prompt');
   return {
-    prompts, maxTokens, n, stream,
+    prompts,
+    maxTokens,
+    n,
+    stream,
     includeUsage: streamOptions?.include_usage === true,
     stop: optStop(body),
     seed: optInt(body, 'seed', Number.MIN_SAFE_INTEGER),
@@ -92,7 +95,11 @@ function legacyLogprobs(pieces: string[], top: number, rng: Rng): Json {
   const entries = pieces.map((p) => tokenLogprobs(p, top, rng));
   let offset = 0;
   return {
-    text_offset: pieces.map((p) => { const at = offset; offset += p.length; return at; }),
+    text_offset: pieces.map((p) => {
+      const at = offset;
+      offset += p.length;
+      return at;
+    }),
     token_logprobs: entries.map((e) => e.logprob),
     tokens: pieces,
     top_logprobs: entries.map((e) => Object.fromEntries(e.top_logprobs.map((t) => [t.token, t.logprob]))),
@@ -105,9 +112,7 @@ export const completions: Operation<CompletionRequest> = {
   operationId: 'Completions_Create',
   parse: parseCompletion,
   cost(req, ctx) {
-    return ctx.config.rateLimits.costModel === 'python'
-      ? req.maxTokens
-      : req.promptTokens + req.maxTokens * req.n * req.prompts.length;
+    return ctx.config.rateLimits.costModel === 'python' ? req.maxTokens : req.promptTokens + req.maxTokens * req.n * req.prompts.length;
   },
   generate(req, ctx) {
     const model = ctx.deployment.model;
@@ -118,23 +123,32 @@ export const completions: Operation<CompletionRequest> = {
     const usage = { completion_tokens: completionTokens, prompt_tokens: req.promptTokens, total_tokens: req.promptTokens + completionTokens };
     ctx.usage = { promptTokens: req.promptTokens, completionTokens };
     const filters = choiceFilterResults(model);
-    const logprobsOf = (c: Choice) => req.logprobs === undefined ? null : legacyLogprobs(c.pieces, req.logprobs, c.rng);
+    const logprobsOf = (c: Choice) => (req.logprobs === undefined ? null : legacyLogprobs(c.pieces, req.logprobs, c.rng));
 
     const pace = tokenPace(ctx);
     const steps = tokenSteps(choices.map((c) => c.pieces.length));
     if (!req.stream) {
-      return answerAfterTokens(ctx, pace, steps, () => jsonResponse(200, {
-        choices: choices.map((c) => ({
-          content_filter_results: filters,
-          finish_reason: c.finishReason,
-          index: c.index,
-          logprobs: logprobsOf(c),
-          text: (req.echo ? req.prompts[c.promptIndex].text : '') + c.pieces.join(''),
-        })),
-        created, id, model: model.version, object: 'text_completion',
-        prompt_filter_results: promptFilterResults(req.prompts.length),
-        usage,
-      }, ctx.headers));
+      return answerAfterTokens(ctx, pace, steps, () =>
+        jsonResponse(
+          200,
+          {
+            choices: choices.map((c) => ({
+              content_filter_results: filters,
+              finish_reason: c.finishReason,
+              index: c.index,
+              logprobs: logprobsOf(c),
+              text: (req.echo ? req.prompts[c.promptIndex].text : '') + c.pieces.join(''),
+            })),
+            created,
+            id,
+            model: model.version,
+            object: 'text_completion',
+            prompt_filter_results: promptFilterResults(req.prompts.length),
+            usage,
+          },
+          ctx.headers,
+        ),
+      );
     }
 
     const tail = `,"created":${created},"id":"${id}","model":${JSON.stringify(model.version)},"object":"text_completion"${req.includeUsage ? ',"usage":null' : ''}}`;
@@ -155,7 +169,8 @@ export const completions: Operation<CompletionRequest> = {
         }
       }
       for (const c of choices) yield chunk(c.index, '', `"${c.finishReason}"`);
-      if (req.includeUsage) yield `{"choices":[],"created":${created},"id":"${id}","model":${JSON.stringify(model.version)},"object":"text_completion","usage":${JSON.stringify(usage)}}`;
+      if (req.includeUsage)
+        yield `{"choices":[],"created":${created},"id":"${id}","model":${JSON.stringify(model.version)},"object":"text_completion","usage":${JSON.stringify(usage)}}`;
     }
     return streamAnswer(ctx, events(), pace, steps);
   },

@@ -25,7 +25,11 @@ export async function parseEmbedding(ctx: RequestContext): Promise<EmbeddingRequ
   const limit = model.maxInputTokens ?? 8191;
   const longest = inputs.reduce((max, i) => Math.max(max, i.tokens), 0);
   if (longest > limit) {
-    throw invalidRequest(`This model's maximum context length is ${limit + 1} tokens, however you requested ${longest} tokens (${longest} in your prompt; 0 for the completion). Please reduce your prompt; or completion length.`, 'input', 'context_length_exceeded');
+    throw invalidRequest(
+      `This model's maximum context length is ${limit + 1} tokens, however you requested ${longest} tokens (${longest} in your prompt; 0 for the completion). Please reduce your prompt; or completion length.`,
+      'input',
+      'context_length_exceeded',
+    );
   }
   const nativeSize = nativeEmbeddingSize(ctx);
   const dimensions = optInt(body, 'dimensions', 1);
@@ -61,7 +65,10 @@ function readInputs(input: unknown, encoding: 'cl100k_base' | 'o200k_base'): Emb
   else if (Array.isArray(input) && input.length && input.every(isTokens)) items = (input as number[][]).map(tokens);
   else throw invalidType('input', 'a string, an array of strings, an array of tokens or an array of token arrays', input);
   if (items.length > MAX_INPUTS) {
-    throw invalidValue('input', `Invalid 'input': array too long. Expected an array with maximum length ${MAX_INPUTS}, but got an array with length ${items.length} instead.`);
+    throw invalidValue(
+      'input',
+      `Invalid 'input': array too long. Expected an array with maximum length ${MAX_INPUTS}, but got an array with length ${items.length} instead.`,
+    );
   }
   return items;
 }
@@ -92,23 +99,25 @@ export const embeddings: Operation<EmbeddingRequest> = {
   parse: parseEmbedding,
   cost(req, ctx) {
     // The Python simulator's calibration counts characters / 4 per input.
-    return ctx.config.rateLimits.costModel === 'python'
-      ? req.inputs.reduce((sum, i) => sum + Math.ceil(i.chars / 4), 0)
-      : req.promptTokens;
+    return ctx.config.rateLimits.costModel === 'python' ? req.inputs.reduce((sum, i) => sum + Math.ceil(i.chars / 4), 0) : req.promptTokens;
   },
   latencyMs: (_req, profile) => sample(profile.perRequestMs),
   generate(req, ctx) {
     const model = ctx.deployment.model;
     const nativeSize = nativeEmbeddingSize(ctx);
     ctx.usage = { promptTokens: req.promptTokens, completionTokens: 0 };
-    return jsonResponse(200, {
-      data: req.inputs.map((input, index) => {
-        const vector = embeddingVector(model.version, input.key, nativeSize, req.dimensions);
-        return { embedding: req.encodingFormat === 'base64' ? toBase64(vector) : Array.from(vector), index, object: 'embedding' };
-      }),
-      model: model.version,
-      object: 'list',
-      usage: { prompt_tokens: req.promptTokens, total_tokens: req.promptTokens },
-    }, ctx.headers);
+    return jsonResponse(
+      200,
+      {
+        data: req.inputs.map((input, index) => {
+          const vector = embeddingVector(model.version, input.key, nativeSize, req.dimensions);
+          return { embedding: req.encodingFormat === 'base64' ? toBase64(vector) : Array.from(vector), index, object: 'embedding' };
+        }),
+        model: model.version,
+        object: 'list',
+        usage: { prompt_tokens: req.promptTokens, total_tokens: req.promptTokens },
+      },
+      ctx.headers,
+    );
   },
 };

@@ -34,7 +34,10 @@ async function parseImage(ctx: RequestContext): Promise<ImageRequest> {
   if (!prompt) throw missingParameter('prompt');
   const maxPrompt = MAX_PROMPT[modelName] ?? 4000;
   if (prompt.length > maxPrompt) {
-    throw invalidValue('prompt', `Invalid 'prompt': string too long. Expected a string with maximum length ${maxPrompt}, but got a string with length ${prompt.length} instead.`);
+    throw invalidValue(
+      'prompt',
+      `Invalid 'prompt': string too long. Expected a string with maximum length ${maxPrompt}, but got a string with length ${prompt.length} instead.`,
+    );
   }
   const n = optInt(body, 'n', 1, 10) ?? 1;
   if (modelName === 'dall-e-3' && n !== 1) throw invalidValue('n', 'You must provide n=1 for this model.');
@@ -59,13 +62,18 @@ function generate(req: ImageRequest, ctx: RequestContext): Response {
   const dalle3 = ctx.deployment.model.name === 'dall-e-3';
   const data = Array.from({ length: req.n }, () => {
     const seed = randomId(24);
-    const image = req.responseFormat === 'b64_json'
-      ? { b64_json: gradientPng(width, height, seed).toString('base64') }
-      : { url: `${origin}${IMAGE_ROUTE_PREFIX}${width}x${height}/${seed}.png` };
+    const image =
+      req.responseFormat === 'b64_json'
+        ? { b64_json: gradientPng(width, height, seed).toString('base64') }
+        : { url: `${origin}${IMAGE_ROUTE_PREFIX}${width}x${height}/${seed}.png` };
     return {
       content_filter_results: CONTENT_FILTERS,
       prompt_filter_results: PROMPT_FILTERS,
-      ...(dalle3 ? { revised_prompt: `A ${req.style === 'vivid' ? 'vivid, dramatic' : 'natural, realistic'} image of ${req.prompt.replace(/[.\s]+$/, '')}, rendered in ${req.quality === 'hd' ? 'fine' : 'clear'} detail.` } : {}),
+      ...(dalle3
+        ? {
+            revised_prompt: `A ${req.style === 'vivid' ? 'vivid, dramatic' : 'natural, realistic'} image of ${req.prompt.replace(/[.\s]+$/, '')}, rendered in ${req.quality === 'hd' ? 'fine' : 'clear'} detail.`,
+          }
+        : {}),
       ...image,
     };
   });

@@ -39,7 +39,13 @@ function* cutAfter(events: Iterator<string>, tokens: number): Generator<string> 
 }
 
 /** A stream of `steps` token steps at token pace (or at once), cut short when fault injection says so. */
-export function streamAnswer(ctx: RequestContext, events: Iterator<string>, pace: TokenPace | undefined, steps: number, headers: Headers = ctx.headers): Response {
+export function streamAnswer(
+  ctx: RequestContext,
+  events: Iterator<string>,
+  pace: TokenPace | undefined,
+  steps: number,
+  headers: Headers = ctx.headers,
+): Response {
   const cut = ctx.cutStream?.(steps);
   if (cut !== undefined) events = cutAfter(events, cut);
   if (!pace) {

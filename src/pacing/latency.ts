@@ -99,8 +99,13 @@ export function parseDeploymentLatency(raw: unknown, where: string): LatencyProf
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'slowdown') {
       const s = value as { concurrency?: unknown; factor?: unknown };
-      if (!s || typeof s !== 'object' || !Number.isInteger(s.concurrency) || (s.concurrency as number) < 1 ||
-        (s.factor !== undefined && (typeof s.factor !== 'number' || s.factor < 0))) {
+      if (
+        !s ||
+        typeof s !== 'object' ||
+        !Number.isInteger(s.concurrency) ||
+        (s.concurrency as number) < 1 ||
+        (s.factor !== undefined && (typeof s.factor !== 'number' || s.factor < 0))
+      ) {
         throw new LatencyConfigError(`${where}: latency.slowdown needs an integer concurrency >= 1 and an optional factor >= 0.`);
       }
       out.slowdown = { concurrency: s.concurrency as number, factor: (s.factor as number | undefined) ?? 1 };
@@ -126,12 +131,18 @@ export function parseDist(value: unknown, where: string): Dist {
 /** Which global profile an operation kind uses. */
 export function globalProfile(latency: LatencyConfig, kind: OperationKind, audioOperation?: 'translations' | 'transcriptions'): LatencyProfile {
   switch (kind) {
-    case 'chat': return latency.chat;
-    case 'completions': return latency.completions;
-    case 'embeddings': return latency.embeddings;
-    case 'audio': return audioOperation === 'transcriptions' ? latency.transcriptions : latency.translations;
-    case 'images': return latency.images;
-    default: return {};
+    case 'chat':
+      return latency.chat;
+    case 'completions':
+      return latency.completions;
+    case 'embeddings':
+      return latency.embeddings;
+    case 'audio':
+      return audioOperation === 'transcriptions' ? latency.transcriptions : latency.translations;
+    case 'images':
+      return latency.images;
+    default:
+      return {};
   }
 }
 
@@ -145,5 +156,5 @@ export function sample(dist: Dist | undefined, rng: Rng = mathRng): number {
 /** Latency multiplier for a deployment with `inFlight` requests under way. */
 export function slowdownFactor(slowdown: LatencyProfile['slowdown'], inFlight: number): number {
   if (!slowdown || inFlight <= slowdown.concurrency) return 1;
-  return 1 + slowdown.factor * (inFlight - slowdown.concurrency) / slowdown.concurrency;
+  return 1 + (slowdown.factor * (inFlight - slowdown.concurrency)) / slowdown.concurrency;
 }

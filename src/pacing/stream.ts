@@ -59,7 +59,9 @@ function tick(): void {
   while (heap.length && heap[0].at <= now) {
     try {
       pop().run();
-    } catch { /* a stream the client has left; nothing to do */ }
+    } catch {
+      /* a stream the client has left; nothing to do */
+    }
   }
   arm();
 }
@@ -148,5 +150,4 @@ export function pacedSseResponse(events: Iterator<string>, headers: Headers, pac
 }
 
 /** When the last of `steps` token steps is due: TTFT, then an inter-token delay per further step. */
-export const lastStepAt = (pace: TokenPace, steps: number) =>
-  steps <= 0 ? pace.start : pace.start + pace.ttftMs + (steps - 1) * pace.itlMs;
+export const lastStepAt = (pace: TokenPace, steps: number) => (steps <= 0 ? pace.start : pace.start + pace.ttftMs + (steps - 1) * pace.itlMs);

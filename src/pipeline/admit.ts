@@ -7,7 +7,7 @@ import { responseHeaders } from '../http';
 import type { Admission } from '../limits/limiter';
 import { recordedTokens } from '../modes/record-replay';
 import { attributes } from '../telemetry/metrics';
-import type { Exchange, Services, Stage } from './exchange';
+import { promptTokensOf, type Exchange, type Services, type Stage } from './exchange';
 import { observeLatency } from './observe';
 
 const DAY_MS = 86_400_000;
@@ -54,10 +54,6 @@ export function admit(services: Services): Stage {
     return next(x);
   };
 }
-
-/** Prompt tokens of the parsed request, where the operation counts them. */
-export const promptTokensOf = (x: Exchange): number | undefined =>
-  (x.parsedOk ? (x.parsed as { promptTokens?: number } | undefined)?.promptTokens : undefined);
 
 // The 429 is the answer load tests see most: its body depends only on these four values, so it
 // is serialised once per combination.

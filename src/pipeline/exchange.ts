@@ -53,6 +53,9 @@ export function settle<T, R>(value: T | Promise<T>, then: (v: T) => R | Promise<
   return value instanceof Promise ? value.then(then) : then(value);
 }
 
+/** Prompt tokens of the parsed request, where the operation counts them. */
+export const promptTokensOf = (x: Exchange): number | undefined => (x.parsedOk ? (x.parsed as { promptTokens?: number } | undefined)?.promptTokens : undefined);
+
 /** What the stages share; built once by the composition root (src/simulator.ts). */
 export interface Services {
   config: SimulatorConfig;
@@ -70,11 +73,24 @@ export interface Services {
 }
 
 /** A new exchange for a request that has just arrived. */
-export function arrive(request: Request, headers: Headers, config: SimulatorConfig, operation: Operation | undefined,
-  deploymentName: string | undefined, apiVersion: string | undefined): Exchange {
+export function arrive(
+  request: Request,
+  headers: Headers,
+  config: SimulatorConfig,
+  operation: Operation | undefined,
+  deploymentName: string | undefined,
+  apiVersion: string | undefined,
+): Exchange {
   const now = Date.now();
   return {
-    request, config, headers, operation, deploymentName, apiVersion: apiVersion ?? '', now, startedAt: now,
+    request,
+    config,
+    headers,
+    operation,
+    deploymentName,
+    apiVersion: apiVersion ?? '',
+    now,
+    startedAt: now,
     deployment: undefined as unknown as Deployment,
   };
 }

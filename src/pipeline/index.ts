@@ -32,8 +32,7 @@ const answerErrors: Stage = (x, next) => {
 };
 
 export function pipelines(s: Services): Pipelines {
-  const [who, which, early, watch, cap, day] =
-    [authenticate(s), resolve(s), guard(s), observe(s), limitEventTokens(s), chargeEventDay(s)];
+  const [who, which, early, watch, cap, day] = [authenticate(s), resolve(s), guard(s), observe(s), limitEventTokens(s), chargeEventDay(s)];
   return {
     operation: {
       //                      route → authenticate → resolve → guard → observe → read and parse          → admit       → pace    → answer

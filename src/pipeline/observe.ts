@@ -3,12 +3,10 @@
 
 import { AoaiError } from '../errors';
 import { attributes, type SimulatorMetrics } from '../telemetry/metrics';
-import { promptTokensOf } from './admit';
-import type { Exchange, Services, Stage } from './exchange';
+import { promptTokensOf, type Exchange, type Services, type Stage } from './exchange';
 
 /** latency.base and latency.full (seconds) for one answer. */
-export function observeLatency(metrics: SimulatorMetrics, deployment: string, status: number, startedAt: number,
-  fullAt = Date.now(), baseAt = fullAt): void {
+export function observeLatency(metrics: SimulatorMetrics, deployment: string, status: number, startedAt: number, fullAt = Date.now(), baseAt = fullAt): void {
   const attrs = attributes(deployment, 'status_code', status);
   metrics.latencyBase.record((baseAt - startedAt) / 1000, attrs);
   metrics.latencyFull.record((fullAt - startedAt) / 1000, attrs);
@@ -26,7 +24,10 @@ export function observe(services: Services): Stage {
     const usage = x.usage;
     if (x.attendee) services.events()!.count(x.attendee, usage?.promptTokens ?? 0, usage?.completionTokens ?? 0);
     if (!usage) return;
-    for (const [type, n] of [['prompt', usage.promptTokens], ['completion', usage.completionTokens]] as const) {
+    for (const [type, n] of [
+      ['prompt', usage.promptTokens],
+      ['completion', usage.completionTokens],
+    ] as const) {
       if (n <= 0) continue;
       metrics.tokensUsed.record(n, attributes(name, 'token_type', type));
       metrics.tokensRequested.record(n, attributes(name, 'token_type', type));

@@ -14,8 +14,11 @@ export function pace({ config }: Services): Stage {
   function startTiming(x: Exchange): () => void {
     const operation = x.operation!;
     const own = x.deployment.latency;
-    const profile: LatencyProfile = Object.assign({}, globalProfile(config.latency, operation.kind,
-      operation.operationId === 'Transcriptions_Create' ? 'transcriptions' : 'translations'), own);
+    const profile: LatencyProfile = Object.assign(
+      {},
+      globalProfile(config.latency, operation.kind, operation.operationId === 'Transcriptions_Create' ? 'transcriptions' : 'translations'),
+      own,
+    );
     profile.slowdown = own?.slowdown ?? config.latency.slowdown;
     const name = x.deployment.name;
     const count = (inFlight.get(name) ?? 0) + 1;
@@ -51,7 +54,12 @@ export function pace({ config }: Services): Stage {
     };
     try {
       const answer = settle(next(x), held);
-      return answer instanceof Promise ? answer.catch((err: unknown) => { release(); throw err; }) : answer;
+      return answer instanceof Promise
+        ? answer.catch((err: unknown) => {
+            release();
+            throw err;
+          })
+        : answer;
     } catch (err) {
       release();
       throw err;

@@ -36,15 +36,21 @@ export function createRouter({ services, pipelines, admin, extensionRoutes, hasF
     },
   });
   for (const route of extensionRoutes) {
-    app.on(route.methods.map((m) => m.toUpperCase()), route.path, (c) => route.handler(c.req.raw, c.req.param() as Record<string, string>));
+    app.on(
+      route.methods.map((m) => m.toUpperCase()),
+      route.path,
+      (c) => route.handler(c.req.raw, c.req.param() as Record<string, string>),
+    );
   }
-  app.get(HEALTH_ROUTE.path, (c) =>
-    jsonResponse(200, { message: '👋 aoai-api-simulator is running' }, baseHeaders(c.req.raw, config.region)));
-  app.get(IMAGE_FILE_ROUTE.path, (c) =>
-    serveImage(c.req.param('size') ?? '', c.req.param('file') ?? '', baseHeaders(c.req.raw, config.region)));
+  app.get(HEALTH_ROUTE.path, (c) => jsonResponse(200, { message: '👋 aoai-api-simulator is running' }, baseHeaders(c.req.raw, config.region)));
+  app.get(IMAGE_FILE_ROUTE.path, (c) => serveImage(c.req.param('size') ?? '', c.req.param('file') ?? '', baseHeaders(c.req.raw, config.region)));
   registerAdminRoutes(app, {
-    ...admin, config, metrics: services.metrics, isAuthorized: services.isAuthorized,
-    events: services.events, recordings: services.recordings,
+    ...admin,
+    config,
+    metrics: services.metrics,
+    isAuthorized: services.isAuthorized,
+    events: services.events,
+    recordings: services.recordings,
   });
 
   const runOperation = (request: Request, operation: Operation, deployment: string, apiVersion: string | undefined) =>
@@ -54,7 +60,13 @@ export function createRouter({ services, pipelines, admin, extensionRoutes, hasF
     app.on(route.methods, route.path, (c) => runOperation(c.req.raw, operation, c.req.param('deployment')!, c.req.query('api-version')));
     // Other methods only: a second handler matching POST would put every request through Hono's
     // middleware chain instead of its direct single-handler call.
-    app.on([...OTHER_METHODS, 'HEAD', 'OPTIONS'].filter((m) => !route.methods.includes(m as Method)), route.path, () => { throw methodNotAllowed(); });
+    app.on(
+      [...OTHER_METHODS, 'HEAD', 'OPTIONS'].filter((m) => !route.methods.includes(m as Method)),
+      route.path,
+      () => {
+        throw methodNotAllowed();
+      },
+    );
   }
 
   app.notFound((c) => {

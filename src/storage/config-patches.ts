@@ -9,10 +9,11 @@ const MAX_DOCUMENT_CHARS = 30000; // a Table string property holds 64 KiB (32K U
 export function tablePatchStore(target: StorageTarget, table: string): PatchStore {
   const client = tableClient(target, table);
   let created: Promise<unknown> | undefined;
-  const ensureTable = () => (created ??= client.createTable().catch((err) => {
-    created = undefined;
-    throw err;
-  }));
+  const ensureTable = () =>
+    (created ??= client.createTable().catch((err) => {
+      created = undefined;
+      throw err;
+    }));
   return {
     async read() {
       try {
@@ -31,9 +32,7 @@ export function tablePatchStore(target: StorageTarget, table: string): PatchStor
       await ensureTable();
       const entity = { partitionKey: 'config', rowKey: 'patches', Patches: text };
       try {
-        const result = ifVersion === undefined
-          ? await client.createEntity(entity)
-          : await client.updateEntity(entity, 'Replace', { etag: ifVersion });
+        const result = ifVersion === undefined ? await client.createEntity(entity) : await client.updateEntity(entity, 'Replace', { etag: ifVersion });
         return result.etag;
       } catch (err) {
         const status = statusOf(err);

@@ -10,7 +10,10 @@ const MAX_ATTEMPTS = 40;
 // Expired windows are deleted lazily, at most once a minute per scope and instance.
 const CLEANUP_EVERY_MS = 60000;
 
-interface Counter { used: number; etag: string }
+interface Counter {
+  used: number;
+  etag: string;
+}
 
 type Entity = TableEntity<{ used: number; expiresAt: number }>;
 
@@ -24,14 +27,18 @@ export function tableCounterStore(target: StorageTarget, tableName = 'ratelimits
   let operations = 0;
   let tableReady: Promise<void> | undefined;
 
-  const ensureTable = () => (tableReady ??= (async () => {
-    operations++;
-    try {
-      await client.createTable();
-    } catch (err) {
-      if (statusOf(err) !== 409) { tableReady = undefined; throw err; }
-    }
-  })());
+  const ensureTable = () =>
+    (tableReady ??= (async () => {
+      operations++;
+      try {
+        await client.createTable();
+      } catch (err) {
+        if (statusOf(err) !== 409) {
+          tableReady = undefined;
+          throw err;
+        }
+      }
+    })());
 
   async function read(pk: string, rk: string): Promise<Counter | undefined> {
     operations++;
@@ -47,23 +54,29 @@ export function tableCounterStore(target: StorageTarget, tableName = 'ratelimits
   /** Applies `change` (current used → new used, or undefined for no write) with CAS retries. */
   async function update(key: CounterKey, change: (used: number) => number | undefined): Promise<number> {
     await ensureTable();
-    const pk = tableKey(key.scope), rk = tableKey(key.window), id = `${pk}\u0000${rk}`;
+    const pk = tableKey(key.scope),
+      rk = tableKey(key.window),
+      id = `${pk}\u0000${rk}`;
     let current = known.get(id);
     let fresh = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (!current) { current = await read(pk, rk); fresh = true; }
+      if (!current) {
+        current = await read(pk, rk);
+        fresh = true;
+      }
       const next = change(current?.used ?? 0);
       if (next === undefined) {
         // A cached counter may be stale (others gave units back): confirm before saying no.
-        if (!fresh) { current = undefined; continue; }
+        if (!fresh) {
+          current = undefined;
+          continue;
+        }
         return current?.used ?? 0;
       }
       operations++;
       try {
         const entity = { partitionKey: pk, rowKey: rk, used: next, expiresAt: key.expiresAt };
-        const res = current
-          ? await client.updateEntity(entity, 'Replace', { etag: current.etag })
-          : await client.createEntity(entity);
+        const res = current ? await client.updateEntity(entity, 'Replace', { etag: current.etag }) : await client.createEntity(entity);
         known.set(id, { used: next, etag: res.etag! });
         if (known.size > 10000) known.clear();
         return next;
@@ -84,7 +97,9 @@ export function tableCounterStore(target: StorageTarget, tableName = 'ratelimits
     lastCleanup.set(scope, now);
     void (async () => {
       const pk = tableKey(scope);
-      for await (const e of client.listEntities<Entity>({ queryOptions: { filter: `PartitionKey eq '${pk.replace(/'/g, "''")}' and expiresAt lt ${now - 60000}` } })) {
+      for await (const e of client.listEntities<Entity>({
+        queryOptions: { filter: `PartitionKey eq '${pk.replace(/'/g, "''")}' and expiresAt lt ${now - 60000}` },
+      })) {
         operations += 2;
         await client.deleteEntity(pk, e.rowKey!).catch(() => undefined);
         known.delete(`${pk}\u0000${e.rowKey}`);
@@ -99,13 +114,17 @@ export function tableCounterStore(target: StorageTarget, tableName = 'ratelimits
     const run = (queues.get(id) ?? Promise.resolve()).then(work, work);
     const tail = run.catch(() => undefined);
     queues.set(id, tail);
-    void tail.then(() => { if (queues.get(id) === tail) queues.delete(id); });
+    void tail.then(() => {
+      if (queues.get(id) === tail) queues.delete(id);
+    });
     return run;
   }
 
   return {
     name: `table:${tableName}`,
-    get operations() { return operations; },
+    get operations() {
+      return operations;
+    },
     async take(key, want, limit): Promise<Take> {
       cleanup(key.scope);
       return serialised(key, async () => {

@@ -23,7 +23,10 @@ export function eventTables(target: StorageTarget, tables: { events: string; usa
         if (statusOf(err) !== 404) throw err;
       }
       const entity = {
-        partitionKey: row.event, rowKey: rowKey(row), Day: row.day, Attendee: row.attendee,
+        partitionKey: row.event,
+        rowKey: rowKey(row),
+        Day: row.day,
+        Attendee: row.attendee,
         Requests: (current?.Requests ?? 0) + row.requests,
         PromptTokens: (current?.PromptTokens ?? 0) + row.promptTokens,
         CompletionTokens: (current?.CompletionTokens ?? 0) + row.completionTokens,
@@ -63,8 +66,12 @@ export function eventTables(target: StorageTarget, tables: { events: string; usa
       try {
         for await (const e of usageTable.listEntities<Record<string, unknown>>()) {
           rows.push({
-            event: String(e.partitionKey), attendee: String(e.Attendee ?? ''), day: String(e.Day ?? ''),
-            requests: Number(e.Requests ?? 0), promptTokens: Number(e.PromptTokens ?? 0), completionTokens: Number(e.CompletionTokens ?? 0),
+            event: String(e.partitionKey),
+            attendee: String(e.Attendee ?? ''),
+            day: String(e.Day ?? ''),
+            requests: Number(e.Requests ?? 0),
+            promptTokens: Number(e.PromptTokens ?? 0),
+            completionTokens: Number(e.CompletionTokens ?? 0),
           });
         }
       } catch (err) {

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { RecordingStore, StoredFile } from '../modes/recordings/store';
+import type { RecordingStore } from '../modes/recordings/store';
 
 const LOCK_STALE_MS = 30_000;
 const LOCK_WAIT_MS = 10_000;
@@ -52,10 +52,14 @@ export function folderRecordingStore(dir: string): RecordingStore {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
         throw err;
       }
-      await Promise.all(names.filter((n) => n.endsWith('.yaml') && !n.startsWith('.')).map(async (n) => {
-        const stat = await fs.stat(join(dir, n)).catch(() => undefined);
-        if (stat?.isFile()) out.set(n, versionOf(stat));
-      }));
+      await Promise.all(
+        names
+          .filter((n) => n.endsWith('.yaml') && !n.startsWith('.'))
+          .map(async (n) => {
+            const stat = await fs.stat(join(dir, n)).catch(() => undefined);
+            if (stat?.isFile()) out.set(n, versionOf(stat));
+          }),
+      );
       return out;
     },
     async read(file) {

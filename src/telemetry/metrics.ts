@@ -8,8 +8,14 @@
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import {
-  AggregationTemporality, DataPointType, MeterProvider, MetricReader, PeriodicExportingMetricReader,
-  type CollectionResult, type HistogramMetricData, type MetricProducer,
+  AggregationTemporality,
+  DataPointType,
+  MeterProvider,
+  MetricReader,
+  PeriodicExportingMetricReader,
+  type CollectionResult,
+  type HistogramMetricData,
+  type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import { log } from '../log';
 
@@ -35,14 +41,25 @@ export interface HistogramRecorder {
 
 class Histogram implements HistogramRecorder {
   readonly series = new Map<Attributes, Series>();
-  constructor(readonly name: string, readonly unit: string, readonly description: string) {}
+  constructor(
+    readonly name: string,
+    readonly unit: string,
+    readonly description: string,
+  ) {}
 
   record(value: number, attributes: Attributes): void {
     let s = this.series.get(attributes);
     if (!s) {
       s = {
-        attributes, count: 0, sum: 0, min: Infinity, max: -Infinity, counts: new Array(BOUNDARIES.length + 1).fill(0),
-        exported: { count: 0, sum: 0, counts: new Array(BOUNDARIES.length + 1).fill(0) }, windowMin: Infinity, windowMax: -Infinity,
+        attributes,
+        count: 0,
+        sum: 0,
+        min: Infinity,
+        max: -Infinity,
+        counts: new Array(BOUNDARIES.length + 1).fill(0),
+        exported: { count: 0, sum: 0, counts: new Array(BOUNDARIES.length + 1).fill(0) },
+        windowMin: Infinity,
+        windowMax: -Infinity,
       };
       this.series.set(attributes, s);
     }
@@ -76,16 +93,27 @@ function producer(histograms: Histogram[], temporality: AggregationTemporality):
         dataPointType: DataPointType.HISTOGRAM,
         dataPoints: [...h.series.values()].flatMap((s) => {
           if (temporality === AggregationTemporality.CUMULATIVE) {
-            return [{ attributes: s.attributes, startTime: start, endTime: end,
-              value: { buckets: { boundaries: BOUNDARIES, counts: [...s.counts] }, count: s.count, sum: s.sum, min: s.min, max: s.max } }];
+            return [
+              {
+                attributes: s.attributes,
+                startTime: start,
+                endTime: end,
+                value: { buckets: { boundaries: BOUNDARIES, counts: [...s.counts] }, count: s.count, sum: s.sum, min: s.min, max: s.max },
+              },
+            ];
           }
           const count = s.count - s.exported.count;
           if (count === 0) return [];
           const point = {
-            attributes: s.attributes, startTime: start, endTime: end,
+            attributes: s.attributes,
+            startTime: start,
+            endTime: end,
             value: {
               buckets: { boundaries: BOUNDARIES, counts: s.counts.map((c, i) => c - s.exported.counts[i]) },
-              count, sum: s.sum - s.exported.sum, min: s.windowMin, max: s.windowMax,
+              count,
+              sum: s.sum - s.exported.sum,
+              min: s.windowMin,
+              max: s.windowMax,
             },
           };
           s.exported = { count: s.count, sum: s.sum, counts: [...s.counts] };

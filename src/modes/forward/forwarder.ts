@@ -45,19 +45,59 @@ export interface Forwarder {
   forward(request: ForwardRequest): Promise<Forwarded>;
 }
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te',
-  'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect'];
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'expect',
+];
 // The client's credentials, and what would identify the client or the simulator's host upstream.
 // accept-encoding is left to fetch, which decompresses what it asked for.
-const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'api-key', 'authorization', 'ocp-apim-subscription-key', 'cookie',
-  'forwarded', 'via', 'x-real-ip', 'x-client-ip', 'client-ip', 'x-client-port', 'disguised-host', 'was-default-hostname',
-  'x-site-deployment-id', 'x-waws-unencoded-url', 'x-appservice-proto', 'accept-encoding']);
+const NOT_FORWARDED = new Set([
+  ...HOP_BY_HOP,
+  'api-key',
+  'authorization',
+  'ocp-apim-subscription-key',
+  'cookie',
+  'forwarded',
+  'via',
+  'x-real-ip',
+  'x-client-ip',
+  'client-ip',
+  'x-client-port',
+  'disguised-host',
+  'was-default-hostname',
+  'x-site-deployment-id',
+  'x-waws-unencoded-url',
+  'x-appservice-proto',
+  'accept-encoding',
+]);
 const NOT_FORWARDED_PREFIXES = ['x-forwarded-', 'x-original-', 'x-arr-', 'x-ms-client-principal', 'x-azure-', 'x-fd-'];
 const NOT_RETURNED = new Set([...HOP_BY_HOP, 'content-encoding']);
 // Also left out of recordings (the Python simulator's list): per-answer ids, dates, and noise.
-const NOT_RECORDED = new Set([...NOT_RETURNED, 'apim-request-id', 'azureml-model-session', 'x-accel-buffering',
-  'x-content-type-options', 'x-ms-client-request-id', 'x-ms-region', 'x-request-id', 'cache-control', 'date',
-  'strict-transport-security', 'access-control-allow-origin', 'set-cookie']);
+const NOT_RECORDED = new Set([
+  ...NOT_RETURNED,
+  'apim-request-id',
+  'azureml-model-session',
+  'x-accel-buffering',
+  'x-content-type-options',
+  'x-ms-client-request-id',
+  'x-ms-region',
+  'x-request-id',
+  'cache-control',
+  'date',
+  'strict-transport-security',
+  'access-control-allow-origin',
+  'set-cookie',
+]);
 
 const ENTRA_SCOPE = 'https://cognitiveservices.azure.com/.default';
 const DEFAULT_COOLDOWN_MS = 10_000;
@@ -68,7 +108,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   function upstreamHeaders(inbound: Headers, auth: Record<string, string>): Headers {
     const out = new Headers();
-    const connectionListed = (inbound.get('connection') ?? '').toLowerCase().split(',').map((s) => s.trim());
+    const connectionListed = (inbound.get('connection') ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((s) => s.trim());
     inbound.forEach((value, name) => {
       if (NOT_FORWARDED.has(name) || connectionListed.includes(name) || NOT_FORWARDED_PREFIXES.some((p) => name.startsWith(p))) return;
       out.set(name, value);
@@ -132,7 +175,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const decoder = new TextDecoder();
     let tail = '';
     let settle!: (exchange: CapturedExchange | undefined) => void;
-    const captured = new Promise<CapturedExchange | undefined>((resolve) => { settle = resolve; });
+    const captured = new Promise<CapturedExchange | undefined>((resolve) => {
+      settle = resolve;
+    });
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
         let next: ReadableStreamReadResult<Uint8Array>;
@@ -147,10 +192,18 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         if (next.done) {
           clearTimeout(timer);
           controller.close();
-          settle(ok ? {
-            status: upstream.status, headers: recorded, body: Buffer.concat(chunks), contentType,
-            durationMs: Date.now() - started, eventOffsetsMs: offsets,
-          } : undefined);
+          settle(
+            ok
+              ? {
+                  status: upstream.status,
+                  headers: recorded,
+                  body: Buffer.concat(chunks),
+                  contentType,
+                  durationMs: Date.now() - started,
+                  eventOffsetsMs: offsets,
+                }
+              : undefined,
+          );
           return;
         }
         restartTimer();
@@ -250,7 +303,9 @@ function entraToken(): () => Promise<string> {
         cached = { token: token.token, refreshAt: token.expiresOnTimestamp - 5 * 60_000 };
         return token.token;
       } catch (err) {
-        throw badGateway(`Could not get an Entra ID token for Azure OpenAI (set AZURE_OPENAI_KEY, or give this app an identity with access): ${(err as Error).message}`);
+        throw badGateway(
+          `Could not get an Entra ID token for Azure OpenAI (set AZURE_OPENAI_KEY, or give this app an identity with access): ${(err as Error).message}`,
+        );
       } finally {
         pending = undefined;
       }

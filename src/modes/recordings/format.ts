@@ -47,7 +47,12 @@ export function recordingFileName(path: string): string {
   const trimmed = path.split('?')[0].replace(/^\/+|\/+$/g, '');
   // The Python simulator only maps '/' to '_'; anything that could leave the folder or upset a
   // blob name is mapped too (AOAI deployment names never contain such characters).
-  return trimmed.replace(/\//g, '_').replace(/[^A-Za-z0-9._\-~+=,@]/g, '_').replace(/^\.+/, '_') + '.yaml';
+  return (
+    trimmed
+      .replace(/\//g, '_')
+      .replace(/[^A-Za-z0-9._\-~+=,@]/g, '_')
+      .replace(/^\.+/, '_') + '.yaml'
+  );
 }
 
 const md5 = (data: string | Uint8Array) => createHash('md5').update(data).digest('hex');
@@ -83,7 +88,10 @@ export function bodyBytes(body: unknown): Buffer {
 function multipartBoundary(contentType: string): string | undefined {
   const at = contentType.indexOf('boundary=');
   if (at < 0) return undefined;
-  const value = contentType.slice(at + 'boundary='.length).split(';')[0].trim();
+  const value = contentType
+    .slice(at + 'boundary='.length)
+    .split(';')[0]
+    .trim();
   return value.replace(/^"(.*)"$/, '$1') || undefined;
 }
 
@@ -123,7 +131,14 @@ export function jsonRequestKey(method: string, path: string, body: Body | undefi
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
   if (value !== null && typeof value === 'object') {
-    return '{' + Object.keys(value).sort().map((k) => JSON.stringify(k) + ':' + canonicalJson((value as Record<string, unknown>)[k])).join(',') + '}';
+    return (
+      '{' +
+      Object.keys(value)
+        .sort()
+        .map((k) => JSON.stringify(k) + ':' + canonicalJson((value as Record<string, unknown>)[k]))
+        .join(',') +
+      '}'
+    );
   }
   return JSON.stringify(value);
 }
@@ -138,7 +153,9 @@ export function uriPath(uri: string): string {
   }
   try {
     path = decodeURIComponent(path);
-  } catch { /* keep it encoded */ }
+  } catch {
+    /* keep it encoded */
+  }
   return path.replace(/\/{2,}/g, '/');
 }
 

@@ -5,9 +5,7 @@
 // instances recording into one file both keep everything.
 
 import { log } from '../../log';
-import {
-  interactionHash, jsonRequestKey, parseRecordingFile, RecordingFormatError, serialiseRecordingFile, uriPath, type Interaction,
-} from './format';
+import { interactionHash, jsonRequestKey, parseRecordingFile, RecordingFormatError, serialiseRecordingFile, uriPath, type Interaction } from './format';
 import type { RecordingStore } from './store';
 
 export interface RequestKey {
@@ -163,7 +161,7 @@ export function createRecordingLibrary(options: LibraryOptions): RecordingLibrar
 
   function add(key: RequestKey, interaction: Interaction): void {
     let forFile = pending.get(key.file);
-    if (!forFile) pending.set(key.file, forFile = new Map());
+    if (!forFile) pending.set(key.file, (forFile = new Map()));
     forFile.set(key.hash, { key, interaction });
     const entry = files.get(key.file);
     if (entry) put(entry, key.hash, interaction);
@@ -174,7 +172,9 @@ export function createRecordingLibrary(options: LibraryOptions): RecordingLibrar
     const run = (saving.get(file) ?? Promise.resolve()).catch(() => undefined).then(work);
     const tail = run.catch(() => undefined);
     saving.set(file, tail);
-    tail.then(() => { if (saving.get(file) === tail) saving.delete(file); });
+    tail.then(() => {
+      if (saving.get(file) === tail) saving.delete(file);
+    });
     return run;
   }
 
@@ -186,7 +186,10 @@ export function createRecordingLibrary(options: LibraryOptions): RecordingLibrar
       return saveFile(file);
     }).catch((err) => {
       log.error(`recording ${file} not saved to ${store.name} (will retry): ${(err as Error).message}`);
-      if (!closed) setTimeout(() => { if (pending.has(file)) autosave(file); }, AUTOSAVE_RETRY_MS).unref();
+      if (!closed)
+        setTimeout(() => {
+          if (pending.has(file)) autosave(file);
+        }, AUTOSAVE_RETRY_MS).unref();
     });
   }
 
@@ -252,7 +255,9 @@ function merge(raws: readonly unknown[], ours: ReadonlyMap<string, { interaction
     let hash: string | undefined;
     try {
       hash = interactionHash(raw);
-    } catch { /* kept as it is: not ours to drop */ }
+    } catch {
+      /* kept as it is: not ours to drop */
+    }
     const mine = hash === undefined ? undefined : ours.get(hash);
     if (!mine) out.push(raw);
     else if (!placed.has(hash!)) {
@@ -263,4 +268,3 @@ function merge(raws: readonly unknown[], ours: ReadonlyMap<string, { interaction
   for (const [hash, { interaction }] of ours) if (!placed.has(hash)) out.push(interaction);
   return out;
 }
-

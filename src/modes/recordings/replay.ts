@@ -26,10 +26,8 @@ export function replayResponse(interaction: Interaction, headers: Headers, start
   const finalHeaders = responseHeaders(out, headers);
   const status = recorded.status.code;
   const raw = recorded.body?.string;
-  const body = raw === null || raw === undefined || NULL_BODY_STATUS.has(status) ? null
-    : typeof raw === 'string' ? raw : bodyBytes(raw);
-  const offsets = Array.isArray(recorded.event_offsets_ms) && recorded.event_offsets_ms.every(Number.isFinite)
-    ? recorded.event_offsets_ms : undefined;
+  const body = raw === null || raw === undefined || NULL_BODY_STATUS.has(status) ? null : typeof raw === 'string' ? raw : bodyBytes(raw);
+  const offsets = Array.isArray(recorded.event_offsets_ms) && recorded.event_offsets_ms.every(Number.isFinite) ? recorded.event_offsets_ms : undefined;
   const isStream = (finalHeaders['content-type'] ?? '').startsWith('text/event-stream');
 
   if (isStream && offsets?.length && timeFactor > 0 && body !== null) {
