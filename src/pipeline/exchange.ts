@@ -1,6 +1,7 @@
 // What one request carries through the pipeline's stages, the services they share, and how
 // stages compose (Hono-style: each gets the exchange and the rest of the pipeline).
 
+import type { OperationKind } from '../catalogue';
 import type { Deployment, SimulatorConfig } from '../config';
 import type { EventDirectory, EventIdentity } from '../events/directory';
 import type { Generator } from '../extensions';
@@ -11,7 +12,6 @@ import type { RecordReplay } from '../modes/record-replay';
 import type { Interaction } from '../modes/recordings/format';
 import type { Operation, RequestContext } from '../operations/operation';
 import type { SimulatorMetrics } from '../telemetry/metrics';
-import type { DeploymentResolver } from './resolve';
 
 /**
  * One request on its way through. Operations see it as their RequestContext; `deployment` is
@@ -55,6 +55,12 @@ export function settle<T, R>(value: T | Promise<T>, then: (v: T) => R | Promise<
 
 /** Prompt tokens of the parsed request, where the operation counts them. */
 export const promptTokensOf = (x: Exchange): number | undefined => (x.parsedOk ? (x.parsed as { promptTokens?: number } | undefined)?.promptTokens : undefined);
+
+export interface DeploymentResolver {
+  resolve(name: string, kind: OperationKind): Deployment;
+  /** Forgets inferred deployments (the configuration changed). */
+  clear(): void;
+}
 
 /** What the stages share; built once by the composition root (src/simulator.ts). */
 export interface Services {

@@ -2,10 +2,8 @@
 // a mode is the stage that answers. Read top to bottom: this is everything a request meets.
 
 import { failureResponse } from '../http';
-import { generate } from '../modes/generate';
-import { record } from '../modes/record';
-import { findRecording, replay } from '../modes/replay';
 import { admit, chargeEventDay } from './admit';
+import { findRecording, generate, record, replay } from './answer';
 import { authenticate } from './authenticate';
 import { compose, type Next, type Services, type Stage } from './exchange';
 import { guard } from './guard';

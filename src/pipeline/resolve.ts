@@ -5,17 +5,11 @@ import { findModel, ROUTE_DEFAULT_MODEL, type OperationKind } from '../catalogue
 import type { Deployment, SimulatorConfig } from '../config';
 import { deploymentNotFound, operationNotSupported, resourceNotFound } from '../errors';
 import type { DeploymentLimits } from '../limits/limiter';
-import type { Services, Stage } from './exchange';
+import type { DeploymentResolver, Services, Stage } from './exchange';
 
 // AOAI api-versions: 2024-10-21, 2025-04-01-preview, ...
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 const MAX_INFERRED_DEPLOYMENTS = 1000;
-
-export interface DeploymentResolver {
-  resolve(name: string, kind: OperationKind): Deployment;
-  /** Forgets inferred deployments (the configuration changed). */
-  clear(): void;
-}
 
 /**
  * Configured deployments as they are; others (when allowed) get a model inferred from the name
