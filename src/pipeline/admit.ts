@@ -4,10 +4,10 @@
 import { dailyCapReached, rateLimited } from '../errors';
 import type { EventIdentity } from '../events/directory';
 import { responseHeaders } from '../http';
-import type { Admission } from '../limits/limiter';
+import type { Admission, DeploymentLimits } from '../limits/limiter';
 import { recordedTokens } from '../modes/record-replay';
 import { attributes } from '../telemetry/metrics';
-import { promptTokensOf, type Exchange, type Services, type Stage } from './exchange';
+import { promptTokensOf, type Exchange, type Next, type Services, type Stage } from './exchange';
 import { observeLatency } from './observe';
 
 const DAY_MS = 86_400_000;
@@ -28,7 +28,19 @@ const costOf = (x: Exchange) => (x.parsedOk ? x.operation!.cost(x.parsed, x) : r
 
 export function admit(services: Services): Stage {
   const { limiter, faults: state } = services;
-  return async (x, next) => {
+  const lease = async (x: Exchange, next: Next, limits: DeploymentLimits) => {
+    const charged = (x.charged = costOf(x));
+    const admission = await limiter.admit(x.deployment.name, limiter.dimensions(limits, charged));
+    if (!admission.admitted) {
+      const prompt = promptTokensOf(x);
+      if (prompt) services.metrics.tokensRequested.record(prompt, attributes(x.deployment.name, 'token_type', 'prompt'));
+      return tooManyRequests(services, x, admission, charged);
+    }
+    Object.assign(x.headers, admission.headers);
+    x.now = admission.now;
+    return next(x);
+  };
+  return (x, next) => {
     const faults = x.faults;
     if (faults) {
       const injected = state.inject(x.deployment.name, faults);
@@ -40,18 +52,7 @@ export function admit(services: Services): Stage {
       }
       if (faults.cutStreamRate) x.cutStream = (tokens) => state.cutStream(faults, tokens);
     }
-    if (x.limits) {
-      const charged = (x.charged = costOf(x));
-      const admission = await limiter.admit(x.deployment.name, limiter.dimensions(x.limits, charged));
-      if (!admission.admitted) {
-        const prompt = promptTokensOf(x);
-        if (prompt) services.metrics.tokensRequested.record(prompt, attributes(x.deployment.name, 'token_type', 'prompt'));
-        return tooManyRequests(services, x, admission, charged);
-      }
-      Object.assign(x.headers, admission.headers);
-      x.now = admission.now;
-    }
-    return next(x);
+    return x.limits ? lease(x, next, x.limits) : next(x);
   };
 }
 

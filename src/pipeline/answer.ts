@@ -15,7 +15,7 @@ export function generate({ generators }: Services): Next {
     const response = replaced ? replaced(x.parsed, x) : operation.generate(x.parsed, x);
     if (x.timing) return response; // paced: the pace stage says when it has been handed over
     return settle(response, (r) => {
-      x.answered?.(r.status, Date.now());
+      x.observer?.answered(x, r.status, Date.now());
       return r;
     });
   };
@@ -34,9 +34,9 @@ export function findRecording({ config, recordings }: Services): Stage {
 export function replay({ recordings }: Services): Next {
   return async (x) => {
     const response = await recordings().respond(x.recorded!, x.headers, x.startedAt);
-    if (x.answered) {
+    if (x.observer) {
       x.usage = recordedUsage(x.recorded!);
-      x.answered(response.status, Date.now());
+      x.observer.answered(x, response.status, Date.now());
     }
     return response;
   };

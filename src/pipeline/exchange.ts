@@ -36,8 +36,16 @@ export interface Exchange extends RequestContext {
   parsedOk?: boolean;
   /** Tokens charged to the deployment's windows. */
   charged?: number;
-  /** Called once when the answer has been handed over (set by the observe stage). */
-  answered?(status: number, generatedAt: number): void;
+  /** Told how the request ended (set by the observe stage, for what follows it). */
+  observer?: Observer;
+  /** The observer has been told of the answer (it is told once). */
+  observed?: boolean;
+}
+
+/** What the observe stage records: an answer handed over in full, or a refusal on the way. */
+export interface Observer {
+  answered(x: Exchange, status: number, generatedAt: number): void;
+  refused(x: Exchange, err: unknown): void;
 }
 
 export type Next = (x: Exchange) => Response | Promise<Response>;

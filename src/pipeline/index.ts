@@ -5,7 +5,7 @@ import { failureResponse } from '../http';
 import { admit, chargeEventDay } from './admit';
 import { findRecording, generate, record, replay } from './answer';
 import { authenticate } from './authenticate';
-import { compose, type Next, type Services, type Stage } from './exchange';
+import { compose, type Exchange, type Next, type Services, type Stage } from './exchange';
 import { guard } from './guard';
 import { observe } from './observe';
 import { pace } from './pace';
@@ -19,13 +19,17 @@ export interface Pipelines {
   other: Record<'replay' | 'record', Next>;
 }
 
-/** Every way out of a pipeline is an answer: a refusal anywhere becomes AOAI's error body. */
+/** Every way out of a pipeline is an answer: a refusal anywhere becomes AOAI's error body (observed, past observe). */
+const refuse = (x: Exchange, err: unknown) => {
+  x.observer?.refused(x, err);
+  return failureResponse(err, x.headers);
+};
 const answerErrors: Stage = (x, next) => {
   try {
     const response = next(x);
-    return response instanceof Promise ? response.catch((err: unknown) => failureResponse(err, x.headers)) : response;
+    return response instanceof Promise ? response.catch((err: unknown) => refuse(x, err)) : response;
   } catch (err) {
-    return failureResponse(err, x.headers);
+    return refuse(x, err);
   }
 };
 

@@ -38,7 +38,7 @@ export function pace({ config }: Services): Stage {
       factor: slowdownFactor(profile.slowdown, count),
       done: () => {
         release();
-        x.answered?.(200, x.generatedAt ?? Date.now());
+        x.observer?.answered(x, 200, x.generatedAt ?? Date.now());
       },
     };
     return release;

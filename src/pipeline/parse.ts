@@ -4,32 +4,36 @@
 import { AoaiError } from '../errors';
 import { capMaxTokens } from '../events/token-cap';
 import { readBody } from '../http';
-import type { Services, Stage } from './exchange';
+import type { Exchange, Next, Services, Stage } from './exchange';
 
 /** An attendee's max_tokens clamped to the event's cap (chat and completions). */
 export function limitEventTokens({ config }: Services): Stage {
-  return async (x, next) => {
+  const limit = async (x: Exchange, next: Next, cap: number) => {
+    const body = (x.body ??= await readBody(x.request, config.maxRequestBodyBytes));
+    x.body = capMaxTokens(body, cap, config.events.maxTokens);
+    x.bodyChanged = x.body !== body;
+    return next(x);
+  };
+  return (x, next) => {
     const cap = x.attendee?.event.maxTokenCap;
     const kind = x.operation?.kind;
-    if (cap && (kind === 'chat' || kind === 'completions')) {
-      const body = (x.body ??= await readBody(x.request, config.maxRequestBodyBytes));
-      x.body = capMaxTokens(body, cap, config.events.maxTokens);
-      x.bodyChanged = x.body !== body;
-    }
-    return next(x);
+    return cap && (kind === 'chat' || kind === 'completions') ? limit(x, next, cap) : next(x);
   };
 }
 
 export function parse(): Stage {
-  return async (x, next) => {
-    try {
-      x.parsed = await x.operation!.parse(x);
-      x.parsedOk = true;
-    } catch (err) {
-      // Real AOAI accepted the recorded request; a check of ours must not refuse its replay.
-      if (!x.recorded || !(err instanceof AoaiError)) throw err;
-      x.parsedOk = false;
-    }
-    return next(x);
-  };
+  return (x, next) =>
+    x.operation!.parse(x).then(
+      (parsed) => {
+        x.parsed = parsed;
+        x.parsedOk = true;
+        return next(x);
+      },
+      (err: unknown) => {
+        // Real AOAI accepted the recorded request; a check of ours must not refuse its replay.
+        if (!x.recorded || !(err instanceof AoaiError)) throw err;
+        x.parsedOk = false;
+        return next(x);
+      },
+    );
 }
