@@ -46,6 +46,7 @@ var token = toLower(uniqueString(subscription().id, resourceGroup().id, environm
 var tags = { 'azd-env-name': environmentName }
 var deploymentContainerName = 'app-package'
 var recordingsContainerName = 'recordings'
+var responsesContainerName = 'responses'
 var tableNames = ['ratelimits', 'simulatorconfig', 'events', 'eventusage']
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -74,6 +75,11 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
 resource recordingsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
   name: recordingsContainerName
+}
+
+resource responsesContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: responsesContainerName
 }
 
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
@@ -151,6 +157,7 @@ var simulatorSettings = {
   FORWARD_TIMEOUT_SECONDS: ''
   RECORDING_DIR: ''
   RECORDING_CONTAINER: recordingsContainerName
+  RESPONSES_CONTAINER: responsesContainerName
   RECORDING_AUTOSAVE: 'true'
   RECORDING_REFRESH_SECONDS: ''
   RECORDING_TIME_FACTOR: ''

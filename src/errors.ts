@@ -175,3 +175,19 @@ export const backendsCoolingDown = (seconds: number, ms: number) =>
     },
     { 'retry-after': String(seconds), 'retry-after-ms': String(ms) },
   );
+
+// ---- The Responses API
+
+/** An api-version before the Responses API (as AOAI answers it). */
+export const responsesApiVersion = () => gateway(400, 'BadRequest', 'Azure OpenAI Responses API is enabled only for api-version 2025-03-01-preview and later');
+
+export const responseNotFound = (id: string) =>
+  new AoaiError(404, { error: { message: `Response with id '${id}' not found.`, type: 'invalid_request_error', param: null, code: null } });
+
+export const responseNotCancellable = (message: string) => invalidRequest(message, null, null);
+
+export const responseStoreUnavailable = (message: string) =>
+  new AoaiError(503, { error: { code: 'ResponseStoreUnavailable', message: `Stored responses are unavailable: ${message}` } }, { 'retry-after': '5' });
+
+export const modelNotFound = (id: string) =>
+  new AoaiError(404, { error: { message: `The model '${id}' does not exist.`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } });

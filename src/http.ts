@@ -57,19 +57,28 @@ const SINGLE_WRITE_BYTES = 64 * 1024;
 const DONE = 'data: [DONE]\n\n';
 
 /**
+ * How events are framed: chat's `data: <payload>` ending in `data: [DONE]`, or typed events (the
+ * Responses API) whose payloads are whole `event:`/`data:` frames, with no [DONE].
+ */
+export type SseFraming = 'data' | 'typed';
+export const sseFrame = (payload: string, framing: SseFraming) => (framing === 'typed' ? payload : 'data: ' + payload + '\n\n');
+export const sseEnd = (framing: SseFraming) => (framing === 'typed' ? '' : DONE);
+
+/**
  * An SSE response over already-serialised event payloads. A stream whose events all exist within
  * the first 64 KiB goes out as one body in one write (nothing would be gained by waiting); a
  * longer one streams, pulled as the client reads, up to 64 events per write.
  */
-export function sseResponse(events: Iterator<string>, headers: Headers): Response {
+export function sseResponse(events: Iterator<string>, headers: Headers, framing: SseFraming = 'data'): Response {
+  const end = sseEnd(framing);
   const sseHeaders = responseHeaders(headers, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   let prefix = '';
   for (;;) {
     const next = events.next();
-    if (next.done) return new Response(prefix + DONE, { status: 200, headers: sseHeaders });
+    if (next.done) return new Response(prefix + end, { status: 200, headers: sseHeaders });
     if (next.value === TOKEN_STEP) continue;
     if (next.value === END_WITHOUT_DONE) return new Response(prefix, { status: 200, headers: sseHeaders });
-    prefix += 'data: ' + next.value + '\n\n';
+    prefix += sseFrame(next.value, framing);
     if (prefix.length >= SINGLE_WRITE_BYTES) break;
   }
   const body = new ReadableStream<Uint8Array>({
@@ -81,7 +90,7 @@ export function sseResponse(events: Iterator<string>, headers: Headers): Respons
       for (let i = 0; i < EVENTS_PER_WRITE; i++) {
         const next = events.next();
         if (next.done) {
-          controller.enqueue(utf8.encode(batch + DONE));
+          controller.enqueue(utf8.encode(batch + end));
           controller.close();
           return;
         }
@@ -91,7 +100,7 @@ export function sseResponse(events: Iterator<string>, headers: Headers): Respons
           controller.close();
           return;
         }
-        batch += 'data: ' + next.value + '\n\n';
+        batch += sseFrame(next.value, framing);
       }
       controller.enqueue(utf8.encode(batch));
     },

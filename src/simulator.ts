@@ -21,6 +21,8 @@ import { tablePatchStore } from './storage/config-patches';
 import { tableCounterStore } from './storage/counter-table';
 import { eventTables } from './storage/event-tables';
 import { blobRecordingStore } from './storage/recording-blob';
+import { blobResponseStore } from './storage/response-blob';
+import { memoryResponseStore } from './operations/responses/store';
 import { folderRecordingStore } from './storage/recording-folder';
 import { simulatorMetrics } from './telemetry/metrics';
 
@@ -91,6 +93,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     metrics: simulatorMetrics(),
     deployments: deploymentResolver(config),
     events: eventsOf,
+    responses: storage ? blobResponseStore(storage, config.responsesContainer) : memoryResponseStore(),
     recordings,
     generators: extensions.generators,
     isAuthorized,

@@ -38,6 +38,8 @@ export interface SimulatorConfig {
   /** Table/Blob storage (AZURE_STORAGE_CONNECTION_STRING, or AzureWebJobsStorage under Functions). */
   storageConnectionString?: string;
   recording: RecordingConfig;
+  /** Blob container for stored responses (the Responses API), with a storage connection string. */
+  responsesContainer: string;
   forward: ForwardConfig;
   latency: LatencyConfig;
   /** Faults for deployments without their own (SIMULATOR_FAULTS, or PATCH /++/config). */
@@ -151,9 +153,10 @@ function buildConfig(env: Env): SimulatorConfig {
       },
     },
     storageConnectionString: env.AZURE_STORAGE_CONNECTION_STRING?.trim() || env.AzureWebJobsStorage?.trim() || undefined,
+    responsesContainer: parseContainerName(env.RESPONSES_CONTAINER, 'RESPONSES_CONTAINER', 'responses'),
     recording: {
       dir: resolve(env.RECORDING_DIR?.trim() || '.recording'),
-      container: parseContainerName(env.RECORDING_CONTAINER),
+      container: parseContainerName(env.RECORDING_CONTAINER, 'RECORDING_CONTAINER', 'recordings'),
       // RECORDING_AUTO_SAVE: the name the Python simulator's own infra templates set (it never read it).
       autosave: parseBool(env, env.RECORDING_AUTOSAVE?.trim() ? 'RECORDING_AUTOSAVE' : 'RECORDING_AUTO_SAVE', true),
       refreshSeconds: parseNumber(env, 'RECORDING_REFRESH_SECONDS', 5, 0),
@@ -192,11 +195,11 @@ function parseJsonEnv(env: Env, name: string): unknown {
   }
 }
 
-function parseContainerName(raw: string | undefined): string {
-  const name = raw?.trim() || 'recordings';
+function parseContainerName(raw: string | undefined, variable: string, fallback: string): string {
+  const name = raw?.trim() || fallback;
   // Blob Storage's rule; a bad name would otherwise surface as a 400 on the first request.
   if (!/^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/.test(name)) {
-    throw new ConfigError(`RECORDING_CONTAINER must be 3-63 lowercase letters, digits and single hyphens; got '${name}'.`);
+    throw new ConfigError(`${variable} must be 3-63 lowercase letters, digits and single hyphens; got '${name}'.`);
   }
   return name;
 }

@@ -8,14 +8,25 @@ import type { Deployment, SimulatorConfig } from '../config';
 import type { AoaiError } from '../errors';
 import { readBody, type Headers } from '../http';
 import type { LatencyProfile } from '../pacing/latency';
+import type { ResponseStore } from './responses/store';
 
-export interface RequestContext {
+/** What every handler of a request sees: a model call's operation, or a stored resource's handler. */
+export interface ResourceContext {
   request: Request;
   config: SimulatorConfig;
-  deployment: Deployment;
+  /** '' when none was sent (the v1 API). */
   apiVersion: string;
   /** Response headers for this request (ids, region, deployment name, rate limits). */
   headers: Headers;
+  /** Stored responses (the Responses API), shared by instances when storage is configured. */
+  responses: ResponseStore;
+}
+
+/** A stored resource's handler (GET /responses/{id}, the models list...): `params` from its route. */
+export type ResourceHandler = (ctx: ResourceContext, params: Record<string, string>) => Response | Promise<Response>;
+
+export interface RequestContext extends ResourceContext {
+  deployment: Deployment;
   /** When the request was admitted (epoch ms): responses' `created` comes from it. */
   now: number;
   /** When the request arrived (epoch ms): simulated latency counts from here. */

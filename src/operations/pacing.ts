@@ -1,7 +1,7 @@
 // What operations call to take the time a model would: token pace for chat and completions,
 // a fixed wait for the rest. Everything waits on the shared timer (src/stream.ts).
 
-import { END_WITHOUT_DONE, sseResponse, TOKEN_STEP, type Headers } from '../http';
+import { END_WITHOUT_DONE, type SseFraming, sseResponse, TOKEN_STEP, type Headers } from '../http';
 import { sample } from '../pacing/latency';
 import type { RequestContext } from './operation';
 import { lastStepAt, pacedSseResponse, sleepUntil, type TokenPace } from '../pacing/stream';
@@ -24,16 +24,22 @@ const STREAM_ERROR = JSON.stringify({
   error: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: 'server_error' },
 });
 
+/** The Responses API's error event, numbered after the events sent before it. */
+const typedStreamError = (sequence: number) =>
+  `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'server_error', message: 'The server had an error while processing your request. Sorry about that!', param: null, sequence_number: sequence })}\n\n`;
+
 /** The events up to `tokens` token steps, then an error event; no [DONE]. */
-function* cutAfter(events: Iterator<string>, tokens: number): Generator<string> {
+function* cutAfter(events: Iterator<string>, tokens: number, framing: SseFraming): Generator<string> {
   let steps = 0;
+  let sent = 0;
   for (let next = events.next(); !next.done; next = events.next()) {
     if (next.value === TOKEN_STEP && ++steps > tokens) {
       yield TOKEN_STEP;
-      yield STREAM_ERROR;
+      yield framing === 'typed' ? typedStreamError(sent) : STREAM_ERROR;
       yield END_WITHOUT_DONE;
       return;
     }
+    if (next.value !== TOKEN_STEP) sent++;
     yield next.value;
   }
 }
@@ -45,14 +51,15 @@ export function streamAnswer(
   pace: TokenPace | undefined,
   steps: number,
   headers: Headers = ctx.headers,
+  framing: SseFraming = 'data',
 ): Response {
   const cut = ctx.cutStream?.(steps);
-  if (cut !== undefined) events = cutAfter(events, cut);
+  if (cut !== undefined) events = cutAfter(events, cut, framing);
   if (!pace) {
     ctx.timing?.done();
-    return sseResponse(events, headers);
+    return sseResponse(events, headers, framing);
   }
-  return pacedSseResponse(events, headers, pace, () => ctx.timing?.done());
+  return pacedSseResponse(events, headers, pace, () => ctx.timing?.done(), framing);
 }
 
 /** A whole answer, released when its last token step is due (at once, synchronously, without a pace). */

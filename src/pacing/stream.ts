@@ -2,7 +2,7 @@
 // process: due callbacks sit in a min-heap, the timer is armed for the earliest, and each tick runs
 // everything due. Thousands of concurrent streams cost one timer, not one per chunk.
 
-import { END_WITHOUT_DONE, responseHeaders, TOKEN_STEP, type Headers } from '../http';
+import { END_WITHOUT_DONE, responseHeaders, type SseFraming, sseEnd, sseFrame, TOKEN_STEP, type Headers } from '../http';
 
 interface Due {
   at: number;
@@ -87,7 +87,6 @@ export interface TokenPace {
 }
 
 const utf8 = new TextEncoder();
-const DONE = 'data: [DONE]\n\n';
 
 /**
  * An SSE response whose events are released at token pace. The iterator yields TOKEN_STEP before
@@ -96,7 +95,8 @@ const DONE = 'data: [DONE]\n\n';
  * step's events into the stream (no pull/promise round trip per token). `onEnd` runs when the
  * last event has been handed over (or the client left).
  */
-export function pacedSseResponse(events: Iterator<string>, headers: Headers, pace: TokenPace, onEnd?: () => void): Response {
+export function pacedSseResponse(events: Iterator<string>, headers: Headers, pace: TokenPace, onEnd?: () => void, framing: SseFraming = 'data'): Response {
+  const last = sseEnd(framing);
   const sseHeaders = responseHeaders(headers, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   let steps = 0;
   let due = pace.start;
@@ -116,7 +116,7 @@ export function pacedSseResponse(events: Iterator<string>, headers: Headers, pac
         for (;;) {
           const next = events.next();
           if (next.done) {
-            controller.enqueue(utf8.encode(batch + DONE));
+            controller.enqueue(utf8.encode(batch + last));
             controller.close();
             end();
             return;
@@ -137,7 +137,7 @@ export function pacedSseResponse(events: Iterator<string>, headers: Headers, pac
             }
             continue;
           }
-          batch += 'data: ' + next.value + '\n\n';
+          batch += sseFrame(next.value, framing);
         }
       };
       flush();

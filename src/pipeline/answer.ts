@@ -7,6 +7,9 @@ import { recordedUsage } from '../modes/record-replay';
 import { uriPath } from '../modes/recordings/format';
 import { settle, type Next, type Services, type Stage } from './exchange';
 
+/** A stored resource (a stored response, the models list): its handler, with the route's parameters. */
+export const serveResource: Next = (x) => x.route!.resource!(x, x.params ?? {});
+
 /** Generate: the operation's generator, or the one an extension put in its place. */
 export function generate({ generators }: Services): Next {
   return (x) => {

@@ -29,12 +29,17 @@ export function keyChecker(apiKey: string, header = 'api-key'): (request: Reques
   };
 }
 
+/** An attendee may use the event's deployments only (a path without one reaches none). */
+export function allowAttendee(x: Exchange): void {
+  const allowed = x.attendee?.event.deployments;
+  if (allowed && (!x.deploymentName || !allowed.includes(x.deploymentName))) throw deploymentNotFound();
+}
+
 export function authenticate(services: Services): Stage {
-  /** An attendee may use the event's deployments only (a path without one reaches none). */
   const admitAttendee = (x: Exchange, next: Next, attendee: EventIdentity) => {
-    const allowed = attendee.event.deployments;
-    if (allowed && (!x.deploymentName || !allowed.includes(x.deploymentName))) throw deploymentNotFound();
     x.attendee = attendee;
+    // Routes that name the deployment in the body check once it is read (nameFromBody).
+    if (x.route?.deploymentFrom !== 'body') allowAttendee(x);
     return next(x);
   };
   return (x, next) => {

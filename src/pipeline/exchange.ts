@@ -11,6 +11,8 @@ import type { DeploymentLimits, Limiter } from '../limits/limiter';
 import type { RecordReplay } from '../modes/record-replay';
 import type { Interaction } from '../modes/recordings/format';
 import type { Operation, RequestContext } from '../operations/operation';
+import type { ResponseStore } from '../operations/responses/store';
+import type { RouteDefinition } from '../routes';
 import type { SimulatorMetrics } from '../telemetry/metrics';
 
 /**
@@ -18,8 +20,12 @@ import type { SimulatorMetrics } from '../telemetry/metrics';
  * set by the resolve stage, before any stage that hands the exchange to an operation.
  */
 export interface Exchange extends RequestContext {
-  /** The route's operation; undefined on the other /openai/ paths record and replay serve. */
+  /** The route of the table; undefined on the other /openai/ paths record and replay serve. */
+  route?: RouteDefinition;
+  /** The route's operation (model calls only). */
   operation?: Operation;
+  /** The route's path parameters (a stored resource's id). */
+  params?: Record<string, string>;
   /** As the client named it (the path segment, decoded). */
   deploymentName?: string;
   attendee?: EventIdentity;
@@ -83,6 +89,8 @@ export interface Services {
   recordings(): RecordReplay;
   /** Generators an extension replaced. */
   generators: ReadonlyMap<Operation, Generator>;
+  /** Stored responses (the Responses API). */
+  responses: ResponseStore;
   isAuthorized(request: Request): boolean;
 }
 
@@ -90,17 +98,19 @@ export interface Services {
 export function arrive(
   request: Request,
   headers: Headers,
-  config: SimulatorConfig,
-  operation: Operation | undefined,
+  services: Services,
+  route: RouteDefinition | undefined,
   deploymentName: string | undefined,
   apiVersion: string | undefined,
 ): Exchange {
   const now = Date.now();
   return {
     request,
-    config,
+    config: services.config,
+    responses: services.responses,
     headers,
-    operation,
+    route,
+    operation: route?.operation,
     deploymentName,
     apiVersion: apiVersion ?? '',
     now,

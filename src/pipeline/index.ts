@@ -3,19 +3,21 @@
 
 import { failureResponse } from '../http';
 import { admit, chargeEventDay } from './admit';
-import { findRecording, generate, record, replay } from './answer';
+import { findRecording, generate, record, replay, serveResource } from './answer';
 import { authenticate } from './authenticate';
 import { compose, type Exchange, type Next, type Services, type Stage } from './exchange';
 import { guard } from './guard';
 import { observe } from './observe';
 import { pace } from './pace';
 import { limitEventTokens, parse } from './parse';
-import { resolve } from './resolve';
+import { checkApiVersion, nameFromBody, resolve } from './resolve';
 
 export interface Pipelines {
-  /** A route of the table (route stage: src/pipeline/router.ts), in the current mode. */
+  /** A model call on a route of the table (the route stage: router.ts), in the current mode. */
   operation: Record<'generate' | 'replay' | 'record', Next>;
-  /** Any other /openai/ path: record forwards it, replay answers it from a recording. */
+  /** A stored resource of generate mode (stored responses, the models list). */
+  resource: Next;
+  /** Any other /openai/ path, and resources in record and replay: forwarded, or answered from a recording. */
   other: Record<'replay' | 'record', Next>;
 }
 
@@ -24,6 +26,12 @@ const refuse = (x: Exchange, err: unknown) => {
   x.observer?.refused(x, err);
   return failureResponse(err, x.headers);
 };
+/** A resource route's api-version rule (model calls check theirs in resolve). */
+const versioned: Stage = (x, next) => {
+  checkApiVersion(x.route!.apiVersions, x.apiVersion);
+  return next(x);
+};
+
 const answerErrors: Stage = (x, next) => {
   try {
     const response = next(x);
@@ -34,15 +42,24 @@ const answerErrors: Stage = (x, next) => {
 };
 
 export function pipelines(s: Services): Pipelines {
-  const [who, which, early, watch, cap, day] = [authenticate(s), resolve(s), guard(s), observe(s), limitEventTokens(s), chargeEventDay(s)];
+  const [who, named, which, early, watch, cap, day] = [
+    authenticate(s),
+    nameFromBody(s),
+    resolve(s),
+    guard(s),
+    observe(s),
+    limitEventTokens(s),
+    chargeEventDay(s),
+  ];
   return {
     operation: {
-      //                      route → authenticate → resolve → guard → observe → read and parse          → admit       → pace    → answer
-      generate: compose([answerErrors, who, which, early, watch, cap, day, parse(), admit(s), pace(s)], generate(s)),
-      replay: compose([answerErrors, who, which, early, watch, cap, findRecording(s), day, parse(), admit(s)], replay(s)),
+      // route → authenticate → resolve → guard → observe → read and parse → admit → pace → answer
+      generate: compose([answerErrors, who, named, which, early, watch, cap, day, parse(), admit(s), pace(s)], generate(s)),
+      replay: compose([answerErrors, who, named, which, early, watch, cap, findRecording(s), day, parse(), admit(s)], replay(s)),
       // A transparent proxy: the real service judges api-version, deployment and limits.
-      record: compose([answerErrors, who, cap, day], record(s)),
+      record: compose([answerErrors, who, named, cap, day], record(s)),
     },
+    resource: compose([answerErrors, who, versioned], serveResource),
     other: {
       replay: compose([answerErrors, who, day, findRecording(s)], replay(s)),
       record: compose([answerErrors, who, day], record(s)),

@@ -3,9 +3,13 @@
 
 import { findModel, ROUTE_DEFAULT_MODEL, type OperationKind } from '../catalogue';
 import type { Deployment, SimulatorConfig } from '../config';
-import { deploymentNotFound, operationNotSupported, resourceNotFound } from '../errors';
+import { deploymentNotFound, invalidType, missingParameter, operationNotSupported, resourceNotFound, responsesApiVersion } from '../errors';
+import { decodeUtf8, readBody } from '../http';
 import type { DeploymentLimits } from '../limits/limiter';
-import type { DeploymentResolver, Services, Stage } from './exchange';
+import type { ApiVersionRule } from '../routes';
+import { parseJsonObject } from '../validate';
+import { allowAttendee } from './authenticate';
+import type { DeploymentResolver, Exchange, Next, Services, Stage } from './exchange';
 
 // AOAI api-versions: 2024-10-21, 2025-04-01-preview, ...
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
@@ -44,10 +48,22 @@ export function limitsOf(config: SimulatorConfig, deployment: Deployment): Deplo
   return { tokensPerMinute: source.tokensPerMinute, requestsPerMinute: source.requestsPerMinute, tokenLimited: deployment.model.tokenLimited };
 }
 
+/** The versions that are not dates: the v1 API's, which AOAI also takes on classic routes (inferred). */
+const VERSIONLESS = new Set(['v1', 'preview', 'latest']);
+/** The first api-version of the Responses API. */
+const RESPONSES_SINCE = '2025-03-01';
+
+/** A route's api-version rule, applied: AOAI's 404 for a missing or unknown one, its 400 for a too-old one. */
+export function checkApiVersion(rule: ApiVersionRule | undefined, version: string): void {
+  if (rule === 'optional' && !version) return;
+  if (!version || !(API_VERSION.test(version) || VERSIONLESS.has(version))) throw resourceNotFound();
+  if (rule === 'responses' && API_VERSION.test(version) && version.slice(0, 10) < RESPONSES_SINCE) throw responsesApiVersion();
+}
+
 export function resolve({ config, deployments }: Services): Stage {
   return (x, next) => {
     const operation = x.operation!;
-    if (!x.apiVersion || !API_VERSION.test(x.apiVersion)) throw resourceNotFound();
+    checkApiVersion(x.route?.apiVersions ?? 'classic', x.apiVersion);
     const deployment = deployments.resolve(x.deploymentName!, operation.kind);
     x.headers['x-ms-deployment-name'] = deployment.name;
     if (!deployment.model.operations.includes(operation.kind)) throw operationNotSupported(operation.aoaiName, deployment.model.name);
@@ -56,4 +72,25 @@ export function resolve({ config, deployments }: Services): Stage {
     x.limits = x.faults?.ptu ? undefined : limitsOf(config, deployment);
     return next(x);
   };
+}
+
+/** Stage: on the v1 routes (and /openai/responses) the deployment is the body's `model` (a form field for audio). */
+export function nameFromBody({ config }: Services): Stage {
+  const read = async (x: Exchange, next: Next) => {
+    const body = (x.body ??= await readBody(x.request, config.maxRequestBodyBytes));
+    const type = x.request.headers.get('content-type') ?? '';
+    let model: unknown;
+    if (type.toLowerCase().startsWith('multipart/form-data')) {
+      const form = await new Response(body as Uint8Array<ArrayBuffer>, { headers: { 'content-type': type } }).formData().catch(() => undefined);
+      model = form?.get('model');
+    } else {
+      model = parseJsonObject(decodeUtf8(body)).model;
+    }
+    if (model === undefined || model === null || model === '') throw missingParameter('model');
+    if (typeof model !== 'string') throw invalidType('model', 'a string', model);
+    x.deploymentName = model;
+    allowAttendee(x);
+    return next(x);
+  };
+  return (x, next) => (x.route?.deploymentFrom === 'body' ? read(x, next) : next(x));
 }

@@ -9,10 +9,9 @@ import type { ExtensionRoute } from '../extensions';
 import { baseHeaders, failureResponse, jsonResponse } from '../http';
 import { uriPath } from '../modes/recordings/format';
 import { serveImage } from '../operations/images';
-import type { Operation } from '../operations/operation';
 import { arrive, type Services } from './exchange';
 import type { Pipelines } from './index';
-import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, type Method } from '../routes';
+import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, RESOURCE_ROUTES, type Method, type RouteDefinition } from '../routes';
 
 const OTHER_METHODS: Method[] = ['GET', 'PUT', 'PATCH', 'DELETE'];
 const DEPLOYMENT_IN_PATH = /^\/openai\/deployments\/([^/]+)\//;
@@ -53,11 +52,11 @@ export function createRouter({ services, pipelines, admin, extensionRoutes, hasF
     recordings: services.recordings,
   });
 
-  const runOperation = (request: Request, operation: Operation, deployment: string, apiVersion: string | undefined) =>
-    pipelines.operation[config.mode](arrive(request, baseHeaders(request, config.region), config, operation, deployment, apiVersion));
+  const run = (request: Request, route: RouteDefinition, deployment: string | undefined, apiVersion: string | undefined) =>
+    pipelines.operation[config.mode](arrive(request, baseHeaders(request, config.region), services, route, deployment, apiVersion));
   for (const route of OPERATION_ROUTES) {
-    const operation = route.operation!;
-    app.on(route.methods, route.path, (c) => runOperation(c.req.raw, operation, c.req.param('deployment')!, c.req.query('api-version')));
+    const fromPath = route.deploymentFrom === 'path';
+    app.on(route.methods, route.path, (c) => run(c.req.raw, route, fromPath ? c.req.param('deployment') : undefined, c.req.query('api-version')));
     // Other methods only: a second handler matching POST would put every request through Hono's
     // middleware chain instead of its direct single-handler call.
     app.on(
@@ -68,6 +67,15 @@ export function createRouter({ services, pipelines, admin, extensionRoutes, hasF
       },
     );
   }
+  for (const route of RESOURCE_ROUTES) {
+    app.on(route.methods, route.path, (c) => {
+      const request = c.req.raw;
+      const x = arrive(request, baseHeaders(request, config.region), services, route, undefined, c.req.query('api-version'));
+      if (config.mode !== 'generate') return pipelines.other[config.mode](x);
+      x.params = c.req.param() as Record<string, string>;
+      return pipelines.resource(x);
+    });
+  }
 
   app.notFound((c) => {
     const request = c.req.raw;
@@ -75,7 +83,7 @@ export function createRouter({ services, pipelines, admin, extensionRoutes, hasF
     const headers = baseHeaders(request, config.region);
     if (config.mode === 'generate' || (!path.startsWith('/openai/') && !hasForwarders())) return failureResponse(resourceNotFound(), headers);
     const deployment = DEPLOYMENT_IN_PATH.exec(path)?.[1];
-    return pipelines.other[config.mode](arrive(request, headers, config, undefined, deployment, undefined));
+    return pipelines.other[config.mode](arrive(request, headers, services, undefined, deployment, undefined));
   });
   app.onError((err, c) => failureResponse(err, baseHeaders(c.req.raw, config.region)));
   return app;
