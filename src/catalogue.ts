@@ -73,6 +73,9 @@ export const MODELS: readonly ModelInfo[] = [
   embedding('text-embedding-ada-001', 1024, false),
   embedding('text-embedding-3-small', 1536, true),
   embedding('text-embedding-3-large', 3072, true),
+  // Not Azure models: names the Python simulator's catalogue (and its example deployment file) uses.
+  embedding('text-embedding-3-medium', 2048, true),
+  embedding('text-embedding-3-xlarge', 4096, true),
   { name: 'whisper', version: 'whisper', operations: ['audio'], encoding: 'cl100k_base', contextWindow: 0, maxOutputTokens: 0, tokenLimited: false },
   { name: 'dall-e-2', version: 'dall-e-2', operations: ['images'], encoding: 'cl100k_base', contextWindow: 1000, maxOutputTokens: 0, tokenLimited: false },
   { name: 'dall-e-3', version: 'dall-e-3', operations: ['images'], encoding: 'cl100k_base', contextWindow: 4000, maxOutputTokens: 0, tokenLimited: false },

@@ -143,7 +143,9 @@ export const SAVE_RECORDINGS_ROUTE: RouteDefinition = {
 
 /** Functions only: everything else reaches the core, which answers with AOAI's 404/405 bodies. */
 export const FALLBACK_ROUTE: RouteDefinition = {
-  name: 'fallback',
+  // The host maps functions in name order (FunctionMetadataManager sorts them) and the first
+  // matching route wins: the catch-all's name must sort after every other function's.
+  name: 'zzCatchAll',
   methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
   path: '/*',
   functionsRoute: '{*path}',

@@ -157,7 +157,8 @@ describe('handlers answer as the standalone server does', () => {
       ['chatCompletions', 'POST', `/openai/deployments/gpt-4o/chat/completions`],
       ['health', 'GET', '/'],
       ['generatedImages', 'GET', '/++/images/64x32/abc.png'],
-      ['fallback', 'GET', '/openai/models?api-version=2024-10-21'],
+      ['zzCatchAll', 'GET', '/openai/unknown?api-version=2024-10-21'],
+      ['listModels', 'GET', '/openai/models?api-version=2024-10-21'],
       ['saveRecordings', 'POST', '/++/save-recordings'],
     ];
     for (const [name, method, path] of pairs) {

@@ -18,7 +18,7 @@ export function capMaxTokens(body: Uint8Array, cap: number, policy: 'clamp' | 'r
   if (request === null || typeof request !== 'object' || Array.isArray(request)) return body;
   const fields = request as Record<string, unknown>;
   let changed = false;
-  for (const field of ['max_tokens', 'max_completion_tokens']) {
+  for (const field of ['max_tokens', 'max_completion_tokens', 'max_output_tokens']) {
     const value = fields[field];
     if (typeof value !== 'number' || value <= cap) continue;
     if (policy === 'reject') throw invalidValue(field, `Invalid '${field}': this event allows at most ${cap} tokens per request; got ${value}.`);

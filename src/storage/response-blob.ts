@@ -1,20 +1,24 @@
 // Stored responses in a Blob container (RESPONSES_CONTAINER), one JSON blob per response id, so
 // any instance can retrieve, continue, poll or cancel a response another one created.
 
+import type { ContainerClient } from '@azure/storage-blob';
 import type { ResponseStore, StoredResponse } from '../operations/responses/store';
 import { containerClient, statusOf, type StorageTarget } from './connect';
 
 const ID = /^[A-Za-z0-9_-]{1,200}$/;
 
 export function blobResponseStore(target: StorageTarget, containerName: string): ResponseStore {
-  const container = containerClient(target, containerName);
+  // Made on first use: a connection string without a Blob endpoint fails the Responses calls
+  // that need the store (503), not the start of a simulator that never stores one.
+  let client: ContainerClient | undefined;
+  const container = () => (client ??= containerClient(target, containerName));
   let created: Promise<unknown> | undefined;
   const ensureContainer = () =>
-    (created ??= container.createIfNotExists().catch((err) => {
+    (created ??= container().createIfNotExists().catch((err) => {
       created = undefined;
       throw err;
     }));
-  const blob = (id: string) => container.getBlockBlobClient(`${id}.json`);
+  const blob = (id: string) => container().getBlockBlobClient(`${id}.json`);
   return {
     name: `blob container ${containerName}`,
     async put(id, stored) {

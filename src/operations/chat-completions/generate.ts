@@ -51,7 +51,7 @@ export function generateChatCompletion(req: ChatCompletionRequest, ctx: RequestC
   };
 }
 
-function shouldCallTool(req: ChatCompletionRequest): boolean {
+export function shouldCallTool(req: ChatCompletionRequest): boolean {
   if (!req.tools.length || req.toolChoice === 'none') return false;
   if (req.toolChoice !== 'auto') return true;
   // Under 'auto', answer in text once a tool result is in, so agent loops end.

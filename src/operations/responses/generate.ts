@@ -3,7 +3,9 @@
 // status `incomplete` when max_output_tokens runs out.
 
 import type { Json } from '../../validate';
-import { generateChatCompletion } from '../chat-completions/generate';
+import { drawLength } from '../../content/text';
+import { mathRng } from '../../random';
+import { generateChatCompletion, shouldCallTool } from '../chat-completions/generate';
 import type { ChatCompletionRequest } from '../chat-completions/request';
 import type { RequestContext } from '../operation';
 import { chatMessages, itemId, type ResponsesRequest } from './request';
@@ -38,10 +40,21 @@ export function generateResponse(req: ResponsesRequest, ctx: RequestContext): Ge
   let status: GeneratedResponse['status'] = 'completed';
   let outputTokens = reasoningTokens;
   if (budget === undefined || budget > 0) {
-    const completion = generateChatCompletion(asChatRequest(req, budget), ctx);
-    const choice = completion.choices[0];
+    const chatRequest = asChatRequest(req, budget);
+    // A text answer is as long as it would be; max_output_tokens only cuts it (chat's max_tokens
+    // sets the length, as the Python simulator does). JSON and tool calls are cut by the budget.
+    const text = req.format.type === 'text' && !shouldCallTool(chatRequest);
+    let cut = false;
+    if (text) {
+      const model = ctx.deployment.model;
+      const room = Math.max(1, Math.min(model.maxOutputTokens, model.contextWindow - req.promptTokens));
+      const length = drawLength(mathRng, ctx.config.completionTokens.mean, ctx.config.completionTokens.stdDev, room);
+      cut = budget !== undefined && length > budget;
+      chatRequest.maxTokens = cut ? budget : length;
+    }
+    const choice = generateChatCompletion(chatRequest, ctx).choices[0];
     outputTokens += choice.completionTokens;
-    if (choice.finishReason === 'length') status = 'incomplete';
+    if (text ? cut : choice.finishReason === 'length') status = 'incomplete';
     const itemStatus = status === 'completed' ? 'completed' : 'incomplete';
     if (choice.toolCall) {
       const call = choice.toolCall;
