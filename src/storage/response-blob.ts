@@ -14,10 +14,12 @@ export function blobResponseStore(target: StorageTarget, containerName: string):
   const container = () => (client ??= containerClient(target, containerName));
   let created: Promise<unknown> | undefined;
   const ensureContainer = () =>
-    (created ??= container().createIfNotExists().catch((err) => {
-      created = undefined;
-      throw err;
-    }));
+    (created ??= container()
+      .createIfNotExists()
+      .catch((err) => {
+        created = undefined;
+        throw err;
+      }));
   const blob = (id: string) => container().getBlockBlobClient(`${id}.json`);
   return {
     name: `blob container ${containerName}`,
