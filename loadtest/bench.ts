@@ -51,6 +51,8 @@ interface Scenario {
   expect?: number;
   target?: number;
   server?: Server;
+  /** Compared with the scenario at this index (Responses against chat): it should cost no more. */
+  versus?: number;
 }
 
 const request = (url: string, s: Scenario, connections = CONNECTIONS) => ({
@@ -84,6 +86,18 @@ const SCENARIOS: Scenario[] = [
     path: chatPath('gpt-4o'),
     body: { messages, max_tokens: 20 },
     server: 'zeroWaits',
+  },
+  {
+    name: 'responses, non-streaming (20 tokens)',
+    path: '/openai/v1/responses',
+    body: { model: 'gpt-4o', input: messages[0].content, max_output_tokens: 20 },
+    versus: 0,
+  },
+  {
+    name: 'responses, streaming (20 tokens)',
+    path: '/openai/v1/responses',
+    body: { model: 'gpt-4o', input: messages[0].content, max_output_tokens: 20, stream: true },
+    versus: 1,
   },
   {
     name: 'embeddings (ada-002, base64)',
@@ -176,6 +190,10 @@ async function throughput(): Promise<boolean> {
       const ratio = rps / bare;
       let verdict = s.target ? `${ratio >= s.target ? '>=' : 'BELOW'} ${s.target}x` : '';
       if (s.target && ratio < s.target) ok = false;
+      if (s.versus !== undefined) {
+        const of = rps / measured[s.versus][1];
+        verdict = `${of.toFixed(2)}x of chat ${of >= 0.9 ? '(no costlier)' : 'COSTLIER'}`;
+      }
       if (s.server === 'zeroWaits') {
         // Compared with latency off, measured in this same run.
         const within = rps >= 0.9 * latencyOff;

@@ -6,6 +6,7 @@ import { createAzure } from '@ai-sdk/azure';
 import { AzureChatOpenAI } from '@langchain/openai';
 import { generateText, jsonSchema, streamText, tool } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { KEY, startSimulator, type TestSimulator } from './helpers';
 
 let sim: TestSimulator;
@@ -92,5 +93,22 @@ describe('@langchain/openai AzureChatOpenAI with useResponsesApi', () => {
     let text = '';
     for await (const chunk of await model().stream('And again')) text += chunk.text;
     expect(text).toMatch(/\w/);
+  });
+
+  it('withStructuredOutput jsonMode: the answer has the shape the prompt shows (an example, or a schema)', async () => {
+    const chat = new AzureChatOpenAI({
+      azureOpenAIApiKey: KEY,
+      azureOpenAIBasePath: `${sim.url}/openai/deployments`,
+      azureOpenAIApiDeploymentName: 'gpt-4o',
+      azureOpenAIApiVersion: '2024-10-21',
+      maxRetries: 0,
+    });
+    const person = z.object({ name: z.string(), age: z.number(), tags: z.array(z.string()) });
+    const structured = chat.withStructuredOutput(person, { method: 'jsonMode' });
+    const fromExample = await structured.invoke('Answer in JSON like {"name": "Ada", "age": 36, "tags": ["math"]} for a famous scientist.');
+    expect(person.parse(fromExample)).toEqual(fromExample);
+    const schema = JSON.stringify(z.toJSONSchema(person));
+    const fromSchema = await structured.invoke(`Answer in JSON matching this schema: ${schema}`);
+    expect(person.parse(fromSchema)).toEqual(fromSchema);
   });
 });

@@ -13,6 +13,7 @@ beforeAll(async () => {
   sim = await startSimulator({
     OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({
       'gpt-4o': { model: 'gpt-4o' },
+      cut: { model: 'gpt-4o', faults: { cutStreamRate: 1, cutAfterTokens: 3 } },
       'o4-mini': { model: 'o4-mini' },
       'text-embedding-3-small': { model: 'text-embedding-3-small' },
       tight: { model: 'gpt-4o', tokensPerMinute: 1000, requestsPerMinute: 6 },
@@ -181,6 +182,15 @@ describe('raw HTTP', () => {
     for (const [name, data] of events) expect(data.type).toBe(name);
     expect(events.map(([, d]) => d.sequence_number)).toEqual(events.map((_, i) => i));
     expect(names).not.toContain('[DONE]');
+  });
+
+  it('a stream cut by fault injection ends with the typed error event', async () => {
+    const response = await post(sim.url, '/openai/v1/responses', { model: 'cut', input: 'x', stream: true, max_output_tokens: 100 });
+    const events = await typedEvents(response);
+    expect(events.filter(([n]) => n === 'response.output_text.delta')).toHaveLength(3);
+    const [name, data] = events.at(-1)!;
+    expect(name).toBe('error');
+    expect(data).toMatchObject({ type: 'error', code: 'server_error', sequence_number: events.length - 1 });
   });
 
   it('function-call arguments stream as deltas', async () => {

@@ -2,6 +2,8 @@
 // a JSON answer (json_object, json_schema) or a tool call whose arguments fit the tool's schema.
 
 import { generateFromSchema } from '../../content/json-schema';
+import { jsonShapeIn } from '../../content/json-shape';
+import type { Json } from '../../validate';
 import type { RequestContext } from '../operation';
 import { mathRng, randomId, seededRng, type Rng } from '../../random';
 import { countTokens } from '../../content/tokens';
@@ -88,8 +90,12 @@ function generateChoice(req: ChatCompletionRequest, ctx: RequestContext, index: 
   };
   let pieces: string[];
   let finishReason: FinishReason;
+  let shape: Json | undefined;
   if (req.responseFormat.type === 'json_schema') {
     [pieces, finishReason = 'stop'] = truncate(splitTokens(JSON.stringify(generateFromSchema(req.responseFormat.schema, rng)), encoding));
+  } else if (req.responseFormat.type === 'json_object' && (shape = jsonShapeIn(req.messages))) {
+    // The prompt shows the shape it wants (a schema or an example): answer in that shape.
+    [pieces, finishReason = 'stop'] = truncate(splitTokens(JSON.stringify(generateFromSchema(shape, rng)), encoding));
   } else if (req.responseFormat.type === 'json_object') {
     // A JSON answer about as long as a text one; valid JSON unless the cap is tiny.
     const target = cap ?? generateText(length, [], rng, encoding).pieces.length;

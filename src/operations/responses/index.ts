@@ -5,6 +5,7 @@
 import { responseStoreUnavailable } from '../../errors';
 import { jsonResponse } from '../../http';
 import { lastStepAt } from '../../pacing/stream';
+import type { Json } from '../../validate';
 import type { Operation, RequestContext } from '../operation';
 import { answerAfterTokens, streamAnswer, tokenPace } from '../pacing';
 import { generateResponse, type GeneratedResponse } from './generate';
@@ -13,9 +14,9 @@ import { responseEvents, responseObject, responseSteps } from './respond';
 
 export type { ResponsesRequest } from './request';
 
-async function save(ctx: RequestContext, gen: GeneratedResponse, req: ResponsesRequest, completesAt: number): Promise<void> {
+async function save(ctx: RequestContext, gen: GeneratedResponse, req: ResponsesRequest, final: Json, completesAt: number): Promise<void> {
   try {
-    await ctx.responses.put(gen.id, { response: responseObject(gen, req, ctx), conversation: req.conversation, completesAt });
+    await ctx.responses.put(gen.id, { response: final, conversation: req.conversation, completesAt });
   } catch (err) {
     throw responseStoreUnavailable((err as Error).message);
   }
@@ -28,13 +29,14 @@ async function respond(req: ResponsesRequest, ctx: RequestContext): Promise<Resp
   const steps = responseSteps(gen);
   // Stored before the first byte goes out, with the time it completes: a poll from any instance
   // sees it in progress until then.
-  if (req.store) await save(ctx, gen, req, pace ? lastStepAt(pace, steps) : Date.now());
+  const final = responseObject(gen, req, ctx);
+  if (req.store) await save(ctx, gen, req, final, pace ? lastStepAt(pace, steps) : Date.now());
   if (req.background) {
     ctx.timing?.done();
     return jsonResponse(200, responseObject(gen, req, ctx, 'queued'), ctx.headers);
   }
-  if (req.stream) return streamAnswer(ctx, responseEvents(gen, req, ctx), pace, steps, ctx.headers, 'typed');
-  return answerAfterTokens(ctx, pace, steps, () => jsonResponse(200, responseObject(gen, req, ctx), ctx.headers));
+  if (req.stream) return streamAnswer(ctx, responseEvents(gen, req, ctx, final), pace, steps, ctx.headers, 'typed');
+  return answerAfterTokens(ctx, pace, steps, () => jsonResponse(200, final, ctx.headers));
 }
 
 export const responses: Operation<ResponsesRequest> = {

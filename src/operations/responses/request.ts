@@ -5,6 +5,7 @@
 import { countChatPromptTokens } from '../../content/tokens';
 import { invalidRequest, invalidType, invalidValue, missingParameter, responseStoreUnavailable, unsupportedParameter } from '../../errors';
 import { decodeUtf8 } from '../../http';
+import { uuid } from '../../random';
 import { isObject, optBool, optEnum, optInt, optNumber, optObject, parseJsonObject, type Json } from '../../validate';
 import type { ResponseFormat, ToolDefinition } from '../chat-completions';
 import { checkCompletionBudget } from '../common';
@@ -40,8 +41,9 @@ const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 const HOSTED_TOOLS = ['web_search', 'web_search_preview', 'file_search', 'code_interpreter', 'computer_use_preview', 'mcp', 'image_generation', 'local_shell'];
 const EFFORTS = ['minimal', 'low', 'medium', 'high'] as const;
 
-const hex = () => Array.from({ length: 48 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
-export const itemId = (prefix: string) => `${prefix}_${hex()}`;
+const hex8 = () => ((Math.random() * 0x100000000) >>> 0).toString(16).padStart(8, '0');
+/** An id as the service makes them: a prefix and 48 hex digits (a UUID's 32, then 16 more). */
+export const itemId = (prefix: string) => `${prefix}_${uuid().replaceAll('-', '')}${hex8()}${hex8()}`;
 
 export async function parseResponsesRequest(ctx: RequestContext): Promise<ResponsesRequest> {
   const body = parseJsonObject(decodeUtf8(await requestBody(ctx, ctx.config.maxRequestBodyBytes)));

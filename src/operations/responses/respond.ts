@@ -62,42 +62,46 @@ const usageOf = (gen: GeneratedResponse) => ({
 /** Token steps of the stream: the longest item's pieces, at least one. */
 export const responseSteps = (gen: GeneratedResponse) => Math.max(1, ...gen.output.map((o) => o.pieces.length));
 
-/** The typed events; TOKEN_STEP before each token's delta (the first due at TTFT). */
-export function* responseEvents(gen: GeneratedResponse, req: ResponsesRequest, ctx: RequestContext): Generator<string> {
+/**
+ * The typed events; TOKEN_STEP before each token's delta (the first due at TTFT). `final` is the
+ * complete response object. Each event is one template around pre-serialised parts: a stream
+ * costs one JSON string per token, as chat's does.
+ */
+export function* responseEvents(gen: GeneratedResponse, req: ResponsesRequest, ctx: RequestContext, final: Json): Generator<string> {
   let sequence = 0;
-  const event = (type: string, fields: Json) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...fields })}\n\n`;
+  const event = (type: string, fields: string) => `event: ${type}\ndata: {"type":"${type}","sequence_number":${sequence++},${fields}}\n\n`;
   const inProgress = (item: Json) => {
     if (item.type === 'message') return { ...item, status: 'in_progress', content: [] };
     if (item.type === 'function_call') return { ...item, status: 'in_progress', arguments: '' };
     return item;
   };
+  const progress = `"response":${JSON.stringify(responseObject(gen, req, ctx, 'in_progress'))}`;
   yield TOKEN_STEP;
-  yield event('response.created', { response: responseObject(gen, req, ctx, 'in_progress') });
-  yield event('response.in_progress', { response: responseObject(gen, req, ctx, 'in_progress') });
+  yield event('response.created', progress);
+  yield event('response.in_progress', progress);
   let first = true;
   for (const [index, { item, pieces }] of gen.output.entries()) {
-    const base = { item_id: item.id, output_index: index };
-    yield event('response.output_item.added', { item: inProgress(item), output_index: index });
+    const base = `"item_id":${JSON.stringify(item.id)},"output_index":${index}`;
+    yield event('response.output_item.added', `"item":${JSON.stringify(inProgress(item))},"output_index":${index}`);
     if (item.type === 'message') {
       const part = (item.content as Json[])[0];
-      yield event('response.content_part.added', { ...base, content_index: 0, part: { ...part, text: '' } });
+      yield event('response.content_part.added', `${base},"content_index":0,"part":${JSON.stringify({ ...part, text: '' })}`);
       for (const piece of pieces) {
         if (!first) yield TOKEN_STEP;
         first = false;
-        yield event('response.output_text.delta', { ...base, content_index: 0, delta: piece, logprobs: [] });
+        yield event('response.output_text.delta', `${base},"content_index":0,"delta":${JSON.stringify(piece)},"logprobs":[]`);
       }
-      yield event('response.output_text.done', { ...base, content_index: 0, text: part.text, logprobs: [] });
-      yield event('response.content_part.done', { ...base, content_index: 0, part });
+      yield event('response.output_text.done', `${base},"content_index":0,"text":${JSON.stringify(part.text)},"logprobs":[]`);
+      yield event('response.content_part.done', `${base},"content_index":0,"part":${JSON.stringify(part)}`);
     } else if (item.type === 'function_call') {
       for (const piece of pieces) {
         if (!first) yield TOKEN_STEP;
         first = false;
-        yield event('response.function_call_arguments.delta', { ...base, delta: piece });
+        yield event('response.function_call_arguments.delta', `${base},"delta":${JSON.stringify(piece)}`);
       }
-      yield event('response.function_call_arguments.done', { ...base, arguments: item.arguments, name: item.name });
+      yield event('response.function_call_arguments.done', `${base},"arguments":${JSON.stringify(item.arguments)},"name":${JSON.stringify(item.name)}`);
     }
-    yield event('response.output_item.done', { item, output_index: index });
+    yield event('response.output_item.done', `"item":${JSON.stringify(item)},"output_index":${index}`);
   }
-  const last = gen.status === 'completed' ? 'response.completed' : 'response.incomplete';
-  yield event(last, { response: responseObject(gen, req, ctx) });
+  yield event(gen.status === 'completed' ? 'response.completed' : 'response.incomplete', `"response":${JSON.stringify(final)}`);
 }

@@ -25,19 +25,29 @@ export interface ResponseStore {
 
 const MAX_IN_MEMORY = 10_000;
 
-/** In process: the oldest are forgotten past MAX_IN_MEMORY (a Map keeps insertion order). */
+/**
+ * In process: the oldest are forgotten past MAX_IN_MEMORY (a Map keeps insertion order). Records
+ * are kept as given and handed out as shallow copies: a caller's change is stored only by put.
+ */
 export function memoryResponseStore(limit = MAX_IN_MEMORY): ResponseStore {
-  const byId = new Map<string, string>();
+  const byId = new Map<string, StoredResponse>();
   return {
     name: 'memory',
     async put(id, stored) {
       byId.delete(id);
-      byId.set(id, JSON.stringify(stored));
-      if (byId.size > limit) byId.delete(byId.keys().next().value!);
+      byId.set(id, { ...stored });
+      if (byId.size > limit) {
+        // The oldest tenth at once: forgetting one per put would walk the map's freed slots each time.
+        let forget = Math.ceil(limit / 10);
+        for (const key of byId.keys()) {
+          byId.delete(key);
+          if (--forget <= 0) break;
+        }
+      }
     },
     async get(id) {
-      const text = byId.get(id);
-      return text === undefined ? undefined : (JSON.parse(text) as StoredResponse);
+      const stored = byId.get(id);
+      return stored && { ...stored };
     },
     async delete(id) {
       return byId.delete(id);
