@@ -11,29 +11,51 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** A timeout from the environment in seconds, as node:http's milliseconds. */
+function seconds(raw: string | undefined, fallback: number): number {
+  const value = Number(raw ?? fallback);
+  return (Number.isFinite(value) && value > 0 ? value : fallback) * 1000;
+}
+
 export async function startServer(config: SimulatorConfig, port = 8000, hostname = '0.0.0.0'): Promise<RunningServer> {
   const simulator = createSimulator(config);
   await simulator.ready; // an extension's start-up finishes before the first request
   return new Promise((resolve, reject) => {
     // Early answers (401, 404, 429) leave the request body unread; node:http discards it when the
     // response ends, so the adapter's own per-request drain timers are not needed.
-    const server = serve({ fetch: simulator.fetch, port, hostname, autoCleanupIncoming: false }, (info: AddressInfo) => {
-      const host = hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname;
-      resolve({
-        url: `http://${host}:${info.port}`,
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            const http = server as Server;
-            http.close(() => {
-              simulator.close().then(done, done);
-            });
-            http.closeIdleConnections();
-            // Streams in flight get a few seconds to finish, then go.
-            setTimeout(() => http.closeAllConnections(), 5000).unref();
-          }),
-      });
-    });
+    const server = serve(
+      {
+        fetch: simulator.fetch,
+        port,
+        hostname,
+        autoCleanupIncoming: false,
+        // How often node:http checks the header and request timeouts below (its default: 30 s).
+        serverOptions: { connectionsCheckingInterval: 1000 },
+      },
+      (info: AddressInfo) => {
+        const host = hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname;
+        resolve({
+          url: `http://${host}:${info.port}`,
+          port: info.port,
+          close: () =>
+            new Promise<void>((done) => {
+              const http = server as Server;
+              http.close(() => {
+                simulator.close().then(done, done);
+              });
+              http.closeIdleConnections();
+              // Streams in flight get a few seconds to finish, then go.
+              setTimeout(() => http.closeAllConnections(), 5000).unref();
+            }),
+        });
+      },
+    );
+    // A client that sends headers and never its body, or opens a connection and sends nothing,
+    // is cut off; answers (paced streams included) are never limited by these.
+    const http = server as Server;
+    http.headersTimeout = seconds(process.env.SERVER_HEADERS_TIMEOUT_SECONDS, 10);
+    http.requestTimeout = Math.max(http.headersTimeout, seconds(process.env.SERVER_REQUEST_TIMEOUT_SECONDS, 60));
+    http.keepAliveTimeout = seconds(process.env.SERVER_KEEP_ALIVE_TIMEOUT_SECONDS, 5);
     server.once('error', reject);
   });
 }

@@ -191,3 +191,6 @@ export const responseStoreUnavailable = (message: string) =>
 
 export const modelNotFound = (id: string) =>
   new AoaiError(404, { error: { message: `The model '${id}' does not exist.`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } });
+
+/** The body did not arrive (the client left, or the request timeout cut it off). */
+export const bodyNotReceived = () => gateway(408, 'RequestTimeout', 'The request body was not received in full.');

@@ -2,7 +2,7 @@
 // mutated afterwards) so hosts with a lightweight Response (e.g. @hono/node-server) keep their
 // fast path.
 
-import { asAoaiError, type AoaiError, requestTooLarge } from './errors';
+import { asAoaiError, type AoaiError, bodyNotReceived, requestTooLarge } from './errors';
 import { uuid } from './random';
 
 export type Headers = Record<string, string>;
@@ -114,7 +114,13 @@ export async function readBody(request: Request, limit: number, tooLarge: (size:
   if (declared > limit) throw tooLarge(declared);
   // With a declared length, read in one go: touching `request.body` would make hosts with a
   // lightweight Request (@hono/node-server) build a full one, the costliest step per request.
-  if (Number.isFinite(declared)) return new Uint8Array(await request.arrayBuffer());
+  if (Number.isFinite(declared)) {
+    try {
+      return new Uint8Array(await request.arrayBuffer());
+    } catch {
+      throw bodyNotReceived(); // the client went away, or the server's request timeout cut it off
+    }
+  }
   if (!request.body) return new Uint8Array(0);
   const parts: Uint8Array[] = [];
   let size = 0;

@@ -102,6 +102,9 @@ describe('infra/main.bicep', () => {
     const notForFunctions: Record<string, string> = {
       PORT: 'standalone server only',
       HOST: 'standalone server only',
+      SERVER_HEADERS_TIMEOUT_SECONDS: 'standalone server only',
+      SERVER_REQUEST_TIMEOUT_SECONDS: 'standalone server only',
+      SERVER_KEEP_ALIVE_TIMEOUT_SECONDS: 'standalone server only',
       RECORDING_AUTO_SAVE: "the Python infra's misspelling, read only when RECORDING_AUTOSAVE is empty",
     };
     const missing = [...read].filter((name) => !settings.has(name) && !(name in notForFunctions));

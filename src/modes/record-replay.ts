@@ -122,11 +122,13 @@ export function createRecordReplay(config: SimulatorConfig, store: RecordingStor
         );
         return new Response(bytes, { status: answer.status, headers: answer.headers });
       }
-      if (!path.startsWith('/openai/')) throw resourceNotFound();
       const url = new URL(request.url);
+      // Only paths under the upstream's /openai/, as the client encoded them (never a decoded
+      // %2F or a dot segment that would leave it).
+      if (!isForwardablePath(url.pathname)) throw resourceNotFound();
       const { response, captured } = await forward().forward({
         method: key.method,
-        pathAndQuery: path + url.search,
+        pathAndQuery: url.pathname + url.search,
         headers: request.headers,
         body,
       });
@@ -243,4 +245,27 @@ export function recordedUsage(interaction: Interaction): { promptTokens: number;
 export function recordedTokens(interaction: Interaction): number {
   const total = Number(interaction.context_values?.['X-OpenAI-Tokens-Total']);
   return Number.isFinite(total) && total > 0 ? total : 0;
+}
+
+/** AOAI's deployment names: letters, digits, `-`, `_` and `.`, at most 64 characters. */
+export const DEPLOYMENT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * A path that may go upstream: under /openai/, each segment decoding to no `/`, `\`, dot segment
+ * or control character, and a deployment segment (if any) that is a deployment name.
+ */
+export function isForwardablePath(rawPath: string): boolean {
+  if (!rawPath.startsWith('/openai/')) return false;
+  const segments = rawPath.split('/').slice(1);
+  for (const [i, raw] of segments.entries()) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      return false;
+    }
+    if (segment === '.' || segment === '..' || /[/\\\u0000-\u001f\u007f]/.test(segment)) return false;
+    if (i === 2 && segments[1] === 'deployments' && !DEPLOYMENT_NAME.test(segment)) return false;
+  }
+  return true;
 }

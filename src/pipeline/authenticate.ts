@@ -31,6 +31,7 @@ export function keyChecker(apiKey: string, header = 'api-key'): (request: Reques
 
 /** An attendee may use the event's deployments only (a path without one reaches none). */
 export function allowAttendee(x: Exchange): void {
+  // (Names are checked against AOAI's pattern where the deployment is resolved.)
   const allowed = x.attendee?.event.deployments;
   if (allowed && (!x.deploymentName || !allowed.includes(x.deploymentName))) throw deploymentNotFound();
 }

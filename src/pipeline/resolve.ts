@@ -6,6 +6,7 @@ import type { Deployment, SimulatorConfig } from '../config';
 import { deploymentNotFound, invalidType, missingParameter, operationNotSupported, resourceNotFound, responsesApiVersion } from '../errors';
 import { decodeUtf8, readBody } from '../http';
 import type { DeploymentLimits } from '../limits/limiter';
+import { DEPLOYMENT_NAME } from '../modes/record-replay';
 import type { ApiVersionRule } from '../routes';
 import { parseJsonObject } from '../validate';
 import { allowAttendee } from './authenticate';
@@ -64,6 +65,9 @@ export function resolve({ config, deployments }: Services): Stage {
   return (x, next) => {
     const operation = x.operation!;
     checkApiVersion(x.route?.apiVersions ?? 'classic', x.apiVersion);
+    // A name AOAI could not have (a control character, a slash, 65 characters...) is a
+    // deployment that does not exist; it never reaches a header or a file name.
+    if (!DEPLOYMENT_NAME.test(x.deploymentName!)) throw deploymentNotFound();
     const deployment = deployments.resolve(x.deploymentName!, operation.kind);
     x.headers['x-ms-deployment-name'] = deployment.name;
     if (!deployment.model.operations.includes(operation.kind)) throw operationNotSupported(operation.aoaiName, deployment.model.name);

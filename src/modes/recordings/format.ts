@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import YAML from 'yaml';
+import { md5Hex } from '../../random';
 
 export type HeaderLists = Record<string, string[]>;
 export type Body = string | Uint8Array | null;
@@ -47,13 +48,15 @@ export function recordingFileName(path: string): string {
   const trimmed = path.split('?')[0].replace(/^\/+|\/+$/g, '');
   // The Python simulator only maps '/' to '_'; anything that could leave the folder or upset a
   // blob name is mapped too (AOAI deployment names never contain such characters).
-  return (
-    trimmed
-      .replace(/\//g, '_')
-      .replace(/[^A-Za-z0-9._\-~+=,@]/g, '_')
-      .replace(/^\.+/, '_') + '.yaml'
-  );
+  const name = trimmed
+    .replace(/\//g, '_')
+    .replace(/[^A-Za-z0-9._\-~+=,@]/g, '_')
+    .replace(/^\.+/, '_');
+  // File systems refuse names past 255 bytes: a long one keeps its start and a hash of the whole.
+  return (name.length > MAX_FILE_STEM ? `${name.slice(0, MAX_FILE_STEM - 33)}_${md5Hex(name)}` : name) + '.yaml';
 }
+
+const MAX_FILE_STEM = 200;
 
 const md5 = (data: string | Uint8Array) => createHash('md5').update(data).digest('hex');
 const utf8 = new TextEncoder();

@@ -1,0 +1,115 @@
+// Bad input that must get AOAI's answer, never a 500, and must not reach where it should not:
+// deployment names AOAI could not have, record mode's path traversal, long names at save, and
+// clients that send headers and never their body.
+import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordingFileName } from '../src/modes/recordings/format';
+import { KEY, post, startSimulator, type TestSimulator } from './helpers';
+import { startUpstream, type FakeUpstream } from './upstream';
+
+const V = 'api-version=2024-10-21';
+const chat = { messages: [{ role: 'user', content: 'hi' }] };
+const HOSTILE_NAMES = ['x%00y', 'x%E2%80%AEy', '%F0%9F%98%80', 'a%0D%0Ab', 'x%2F..%2F..%2F..%2Ftmp%2Fpwn', 'a'.repeat(240), '..', '%2E%2E'];
+
+describe('deployment names AOAI could not have: 404 DeploymentNotFound, never a 500', () => {
+  let sim: TestSimulator;
+  beforeAll(async () => {
+    sim = await startSimulator();
+  });
+  afterAll(() => sim.close());
+
+  for (const name of HOSTILE_NAMES) {
+    it(`classic route: ${name.slice(0, 40)}`, async () => {
+      const response = await post(sim.url, `/openai/deployments/${name}/chat/completions?${V}`, chat);
+      expect(response.status).toBe(404);
+      expect(response.headers.get('x-ms-deployment-name')).toBeNull();
+      const body = await response.json();
+      expect(['DeploymentNotFound', '404']).toContain(body.error.code);
+    });
+  }
+
+  it('v1 route: a model with control characters or 65 characters', async () => {
+    for (const model of ['x\u0000y', 'a'.repeat(65), 'gpt-4o\r\nx-evil: 1']) {
+      const response = await post(sim.url, '/openai/v1/chat/completions', { ...chat, model });
+      expect(response.status).toBe(404);
+      expect((await response.json()).error.code).toBe('DeploymentNotFound');
+    }
+  });
+});
+
+describe('record mode forwards only below the upstream /openai/', () => {
+  let upstream: FakeUpstream;
+  let sim: TestSimulator;
+  const dir = mkdtempSync(join(tmpdir(), 'aoai-hostile-'));
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    sim = await startSimulator({ SIMULATOR_MODE: 'record', RECORDING_DIR: dir, AZURE_OPENAI_ENDPOINT: upstream.url, AZURE_OPENAI_KEY: 'upstream-key' });
+  });
+  afterAll(() => Promise.all([sim.close(), upstream.close()]));
+
+  it('encoded slashes, dot segments and control characters are refused, and nothing reaches the upstream', async () => {
+    const paths = [
+      `/openai/deployments/x%2F..%2F..%2F..%2Ftmp%2Fpwn/chat/completions?${V}`,
+      `/openai/deployments/x/..%2F..%2F..%2Ftmp/chat/completions?${V}`,
+      `/openai/%2E%2E/%2E%2E/tmp/pwn?${V}`,
+      `/openai/deployments/a%5Cb/chat/completions?${V}`,
+      `/openai/deployments/${'a'.repeat(240)}/chat/completions?${V}`,
+    ];
+    for (const path of paths) {
+      const response = await post(sim.url, path, chat);
+      expect(response.status).toBe(404);
+    }
+    expect(upstream.received).toHaveLength(0);
+    // A well-formed request still goes through, to the upstream's /openai/.
+    const ok = await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, chat);
+    expect(ok.status).toBe(200);
+    expect(upstream.received.map((r) => r.url)).toEqual([`/openai/deployments/gpt-4o/chat/completions?${V}`]);
+  });
+});
+
+describe('recording file names', () => {
+  it('stay under 255 bytes, distinct for distinct long paths', () => {
+    const long = (tail: string) => `/openai/deployments/${'d'.repeat(300)}${tail}/chat/completions`;
+    const a = recordingFileName(long('a'));
+    const b = recordingFileName(long('b'));
+    expect(Buffer.byteLength(a)).toBeLessThan(255);
+    expect(a).not.toBe(b);
+    // Short names are the Python simulator's.
+    expect(recordingFileName('/openai/deployments/gpt-4o/chat/completions')).toBe('openai_deployments_gpt-4o_chat_completions.yaml');
+  });
+});
+
+describe('slow and idle clients (standalone server timeouts)', () => {
+  it('a request whose body never comes is cut off; a paced stream longer than the timeouts is not', async () => {
+    const previous = { ...process.env };
+    Object.assign(process.env, { SERVER_HEADERS_TIMEOUT_SECONDS: '1', SERVER_REQUEST_TIMEOUT_SECONDS: '2', SERVER_KEEP_ALIVE_TIMEOUT_SECONDS: '1' });
+    const sim = await startSimulator({ SIMULATOR_LATENCY: 'on', LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: '100', LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0' });
+    process.env = previous;
+    try {
+      const { port } = new URL(sim.url);
+      const closedAfter = await new Promise<number>((resolve) => {
+        const started = Date.now();
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(
+            `POST /openai/deployments/gpt-4o/chat/completions?${V} HTTP/1.1\r\nHost: x\r\napi-key: ${KEY}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{`,
+          );
+        });
+        socket.on('data', () => {});
+        socket.on('close', () => resolve(Date.now() - started));
+        socket.on('error', () => {});
+      });
+      expect(closedAfter).toBeLessThan(10_000);
+      // 40 tokens at 100 ms: a 4 s stream, past both timeouts, arrives whole.
+      const started = Date.now();
+      const stream = await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, { ...chat, max_tokens: 40, stream: true });
+      const text = await stream.text();
+      expect(Date.now() - started).toBeGreaterThan(3000);
+      expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    } finally {
+      await sim.close();
+    }
+  });
+});
