@@ -2,6 +2,7 @@
 // first use (0.3-0.6 s each); the standalone server warms them before it listens.
 
 import type { Encoding } from '../catalogue';
+import { countBpeTokens, type BpeRanks } from './bpe';
 import { isObject } from '../validate';
 
 // js-tiktoken is ESM only: its types are named through an ESM-resolved import type.
@@ -28,8 +29,7 @@ export function encoder(encoding: Encoding): Tiktoken {
 }
 
 export function warmEncoders(): void {
-  encoder('cl100k_base');
-  encoder('o200k_base');
+  for (const encoding of ['cl100k_base', 'o200k_base'] as const) countTokens('warm up', encoding);
 }
 
 // Chat clients resend the whole conversation each turn, so the same strings are counted again
@@ -43,7 +43,7 @@ export function countTokens(text: string, encoding: Encoding): number {
   const cache = counted[encoding];
   let n = cache.get(text);
   if (n === undefined) {
-    n = encoder(encoding).encode(text).length;
+    n = countBpeTokens(text, encoder(encoding) as unknown as BpeRanks);
     if (text.length <= CACHEABLE_LENGTH) {
       if (cache.size >= CACHE_LIMIT) cache.clear();
       cache.set(text, n);

@@ -1,0 +1,59 @@
+// Token counts: the heap-ordered byte-pair merge (src/content/bpe.ts) gives js-tiktoken's counts
+// exactly, on ordinary, Unicode, repetitive and random text; long runs are answered over HTTP.
+import { describe, expect, it } from 'vitest';
+import { countTokens, encoder } from '../src/content/tokens';
+import { post, startSimulator } from './helpers';
+
+const SAMPLES = [
+  'hello world',
+  'The quick brown fox jumps over the lazy dog.',
+  'naïve café 日本語のテキスト 🎉🎉 emoji',
+  '   spaces   and\ttabs\n\nnewlines',
+  'A'.repeat(300),
+  'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo='.repeat(20),
+  '{"a":[1,2,3],"b":"x"}'.repeat(30),
+  'function(){return x+y;}'.repeat(40),
+  'aaaaaaaaaabbbbbbbbbbaaaaaaaaaa'.repeat(10),
+];
+
+describe('token counts equal js-tiktoken', () => {
+  for (const encoding of ['cl100k_base', 'o200k_base'] as const) {
+    it(`${encoding}: samples and 400 random texts`, () => {
+      for (const text of SAMPLES) expect(countTokens(text, encoding)).toBe(encoder(encoding).encode(text).length);
+      const alphabet = 'ab AB12 .,;\n\té日🎉-_/<|>';
+      let seed = 7;
+      const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+      for (let k = 0; k < 400; k++) {
+        let text = '';
+        for (let i = Math.floor(rand() * 300); i > 0; i--) text += alphabet[Math.floor(rand() * alphabet.length)];
+        expect(countTokens(text, encoding)).toBe(encoder(encoding).encode(text).length);
+      }
+    });
+  }
+
+  it('special-token strings in user text are counted as text, not refused', () => {
+    expect(countTokens('<|endoftext|>', 'cl100k_base')).toBe(encoder('cl100k_base').encode('<|endoftext|>', [], []).length);
+  });
+});
+
+describe('long runs over HTTP', () => {
+  it('a prompt of 200,000 repeated characters is answered with its exact count', async () => {
+    const sim = await startSimulator();
+    try {
+      const promptTokens = async (content: string) => {
+        const response = await post(sim.url, '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', {
+          messages: [{ role: 'user', content }],
+          max_tokens: 1,
+        });
+        expect(response.status).toBe(200);
+        return (await response.json()).usage.prompt_tokens as number;
+      };
+      const unit = 'A'.repeat(8);
+      expect(countTokens(unit, 'o200k_base')).toBe(1);
+      // 25,000 copies of an 8-character token, each merged from the same pairs.
+      expect((await promptTokens(unit.repeat(25_000))) - (await promptTokens(unit))).toBe(25_000 - 1);
+    } finally {
+      await sim.close();
+    }
+  });
+});
