@@ -113,3 +113,20 @@ describe('slow and idle clients (standalone server timeouts)', () => {
     }
   });
 });
+
+describe('metrics stay bounded however many deployment names clients send', () => {
+  it('past 200 names, new ones share the (other) series', async () => {
+    const sim = await startSimulator();
+    try {
+      await Promise.all(
+        Array.from({ length: 260 }, (_, i) => post(sim.url, `/openai/deployments/gpt-4o-n${i}/chat/completions?${V}`, { ...chat, max_tokens: 1 })),
+      );
+      const scrape = await (await fetch(`${sim.url}/++/metrics`, { headers: { 'api-key': KEY } })).text();
+      const names = new Set([...scrape.matchAll(/deployment="([^"]+)"/g)].map((m) => m[1]));
+      expect(names.has('(other)')).toBe(true);
+      expect(names.size).toBeLessThanOrEqual(201);
+    } finally {
+      await sim.close();
+    }
+  });
+});

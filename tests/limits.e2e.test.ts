@@ -2,7 +2,7 @@
 
 import { AzureOpenAI, RateLimitError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION, chatPath, KEY, post, startSimulator, type TestSimulator, deploymentsFile } from './helpers';
+import { API_VERSION, apiError, chatPath, KEY, post, sdk, startSimulator, type TestSimulator, deploymentsFile } from './helpers';
 
 let sim: TestSimulator;
 let python: TestSimulator;
@@ -115,6 +115,14 @@ describe('rate limits over HTTP', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('86400');
     expect(res.headers.get('retry-after-ms')).toBe('86400000');
+    expect(res.headers.get('x-should-retry')).toBe('false');
+  });
+
+  it('the openai SDK gives up on it at once instead of sleeping the retry time', async () => {
+    const started = Date.now();
+    const err = await apiError(sdk(sim.url, 'tiny', API_VERSION, 2).chat.completions.create({ model: 'tiny', ...ask(5000) }));
+    expect(err.status).toBe(429);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('limits undefined deployments only when configured', async () => {

@@ -232,6 +232,10 @@ export function createLimiter(options: LimiterOptions): Limiter {
     headers['retry-after-ms'] = String(retryAfterMs);
     headers[reason === 'tokens' ? 'x-ratelimit-reset-tokens' : 'x-ratelimit-reset-requests'] = seconds;
     headers['policy-id'] = reason === 'tokens' ? 'DeploymentRatelimit-Token' : 'DeploymentRatelimit-Call';
+    // A request that can never fit keeps AOAI's day-long retry time, but tells the SDKs not to
+    // retry (openai-node and openai-python honour x-should-retry; openai-node would otherwise
+    // sleep the whole retry-after-ms).
+    if (oversize) headers['x-should-retry'] = 'false';
     return { admitted: false, now: t, headers, reason, retryAfterMs, oversize };
   }
 

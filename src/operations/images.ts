@@ -56,27 +56,29 @@ const SAFE = { filtered: false, severity: 'safe' } as const;
 const CONTENT_FILTERS = { hate: SAFE, self_harm: SAFE, sexual: SAFE, violence: SAFE };
 const PROMPT_FILTERS = { hate: SAFE, jailbreak: { filtered: false, detected: false }, self_harm: SAFE, sexual: SAFE, violence: SAFE };
 
-function generate(req: ImageRequest, ctx: RequestContext): Response {
+async function generate(req: ImageRequest, ctx: RequestContext): Promise<Response> {
   const [width, height] = req.size.split('x').map(Number);
   const origin = new URL(ctx.request.url).origin;
   const dalle3 = ctx.deployment.model.name === 'dall-e-3';
-  const data = Array.from({ length: req.n }, () => {
-    const seed = randomId(24);
-    const image =
-      req.responseFormat === 'b64_json'
-        ? { b64_json: gradientPng(width, height, seed).toString('base64') }
-        : { url: `${origin}${IMAGE_ROUTE_PREFIX}${width}x${height}/${seed}.png` };
-    return {
-      content_filter_results: CONTENT_FILTERS,
-      prompt_filter_results: PROMPT_FILTERS,
-      ...(dalle3
-        ? {
-            revised_prompt: `A ${req.style === 'vivid' ? 'vivid, dramatic' : 'natural, realistic'} image of ${req.prompt.replace(/[.\s]+$/, '')}, rendered in ${req.quality === 'hd' ? 'fine' : 'clear'} detail.`,
-          }
-        : {}),
-      ...image,
-    };
-  });
+  const data = await Promise.all(
+    Array.from({ length: req.n }, async () => {
+      const seed = randomId(24);
+      const image =
+        req.responseFormat === 'b64_json'
+          ? { b64_json: (await gradientPng(width, height, seed)).toString('base64') }
+          : { url: `${origin}${IMAGE_ROUTE_PREFIX}${width}x${height}/${seed}.png` };
+      return {
+        content_filter_results: CONTENT_FILTERS,
+        prompt_filter_results: PROMPT_FILTERS,
+        ...(dalle3
+          ? {
+              revised_prompt: `A ${req.style === 'vivid' ? 'vivid, dramatic' : 'natural, realistic'} image of ${req.prompt.replace(/[.\s]+$/, '')}, rendered in ${req.quality === 'hd' ? 'fine' : 'clear'} detail.`,
+            }
+          : {}),
+        ...image,
+      };
+    }),
+  );
   return jsonResponse(200, { created: Math.floor(ctx.now / 1000), data }, ctx.headers);
 }
 
@@ -94,13 +96,24 @@ const IMAGE_FILE = /^([A-Za-z0-9_-]{1,64})\.png$/;
 const MAX_SIDE = 1792;
 
 /** GET /++/images/{width}x{height}/{seed}.png: no key needed, like the SAS URL AOAI returns. */
-export function serveImage(size: string, file: string, headers: Headers): Response {
+// Load tests fetch the same URLs again and again: the last few images are kept, encoded.
+const recent = new Map<string, Promise<Buffer>>();
+const RECENT_IMAGES = 32;
+
+export async function serveImage(size: string, file: string, headers: Headers): Promise<Response> {
   const dims = /^(\d{1,4})x(\d{1,4})$/.exec(size);
   const name = IMAGE_FILE.exec(file);
   if (!dims || !name) throw resourceNotFound();
   const [width, height] = [Number(dims[1]), Number(dims[2])];
   if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE) throw resourceNotFound();
-  return new Response(gradientPng(width, height, name[1]) as Uint8Array<ArrayBuffer>, {
+  const key = `${width}x${height}/${name[1]}`;
+  let png = recent.get(key);
+  if (!png) {
+    png = gradientPng(width, height, name[1]);
+    if (recent.size >= RECENT_IMAGES) recent.delete(recent.keys().next().value!);
+    recent.set(key, png);
+  }
+  return new Response((await png) as Uint8Array<ArrayBuffer>, {
     status: 200,
     headers: responseHeaders(headers, { 'content-type': 'image/png', 'cache-control': 'public, max-age=86400' }),
   });

@@ -201,11 +201,21 @@ export function simulatorMetrics(env: Record<string, string | undefined> = proce
 /** Attribute objects are reused: series are keyed by the object itself. */
 const attributeCache = new Map<string, Attributes>();
 const OTHER = '(other)';
+/**
+ * Deployment names come from clients (undefined deployments are served): the first
+ * MAX_DEPLOYMENT_LABELS names seen get their own series, later ones share `(other)`, so a scrape
+ * stays small (each name costs ~15 KB of exposition text) however many names are sent.
+ */
+const MAX_DEPLOYMENT_LABELS = 200;
+const labelled = new Set<string>();
 export function attributes(deployment: string, key: 'status_code' | 'token_type' | 'reason' | undefined, value?: string | number): Attributes {
   const id = `${deployment}\u0000${key}\u0000${value}`;
   let attrs = attributeCache.get(id);
   if (!attrs) {
-    // Bounded (deployment names come from clients): past the bound, new deployments share one series.
+    if (!labelled.has(deployment)) {
+      if (labelled.size >= MAX_DEPLOYMENT_LABELS && deployment !== OTHER) return attributes(OTHER, key, value);
+      labelled.add(deployment);
+    }
     if (attributeCache.size >= 10000 && deployment !== OTHER) return attributes(OTHER, key, value);
     attrs = key ? { deployment, [key]: value } : { deployment };
     attributeCache.set(id, attrs);
