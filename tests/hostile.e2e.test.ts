@@ -130,3 +130,44 @@ describe('metrics stay bounded however many deployment names clients send', () =
     }
   });
 });
+
+describe('hostile JSON Schemas are answered, bounded, never a 500', () => {
+  const schemas: Record<string, unknown> = {
+    'a self-reference': { $ref: '#' },
+    'a $defs loop': { $defs: { a: { $ref: '#/$defs/b' }, b: { $ref: '#/$defs/a' } }, $ref: '#/$defs/a' },
+    'allOf pointing back': { allOf: [{ $ref: '#' }] },
+    'items pointing back': { type: 'array', minItems: 2, items: { $ref: '#' } },
+    'minLength 1e9': { type: 'object', properties: { s: { type: 'string', minLength: 1e9 } }, required: ['s'] },
+    'minItems 1e9': { type: 'object', properties: { a: { type: 'array', minItems: 1e9, items: { type: 'string' } } }, required: ['a'] },
+    'minProperties 1e6': { type: 'object', minProperties: 1e6 },
+    'minItems 100x100x100': {
+      type: 'array',
+      minItems: 100,
+      items: { type: 'array', minItems: 100, items: { type: 'array', minItems: 100, items: { type: 'integer' } } },
+    },
+  };
+  let sim: TestSimulator;
+  beforeAll(async () => {
+    sim = await startSimulator();
+  });
+  afterAll(() => sim.close());
+  for (const [name, schema] of Object.entries(schemas)) {
+    it(`${name}: as response_format and as tool parameters`, async () => {
+      const asFormat = await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, {
+        ...chat,
+        response_format: { type: 'json_schema', json_schema: { name: 'x', schema } },
+      });
+      expect(asFormat.status).toBe(200);
+      expect((await asFormat.text()).length).toBeLessThan(2_000_000);
+      const asTool = await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, {
+        ...chat,
+        max_tokens: 200,
+        tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { v: schema } } } }],
+        tool_choice: 'required',
+      });
+      expect(asTool.status).toBe(200);
+      const body = await asTool.json();
+      expect(body.usage.completion_tokens).toBeLessThanOrEqual(200);
+    });
+  }
+});

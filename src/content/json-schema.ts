@@ -8,10 +8,23 @@ import { generatePhrase } from './text';
 import { isObject, type Json } from '../validate';
 
 const MAX_DEPTH = 8;
+/** Past this depth (a schema that refers to itself with no way out), values are null. */
+const HARD_DEPTH = 48;
 
-export function generateFromSchema(schema: unknown, rng: Rng): unknown {
+/**
+ * What one generated value may cost, however the schema asks (minLength 1e9, minItems nested
+ * 100x100x100, minProperties 1e6): values past it are cut short. The answer is cut to the
+ * request's token budget afterwards anyway; this bounds the work and memory before that.
+ */
+export interface GenerationBudget {
+  nodes: number;
+  chars: number;
+}
+const DEFAULT_BUDGET: GenerationBudget = { nodes: 20_000, chars: 400_000 };
+
+export function generateFromSchema(schema: unknown, rng: Rng, budget: GenerationBudget = { ...DEFAULT_BUDGET }): unknown {
   const root = isObject(schema) ? schema : {};
-  return generate(root, root, rng, 0, '');
+  return generate(root, root, rng, 0, '', budget);
 }
 
 function resolveRef(ref: string, root: Json): Json {
@@ -23,30 +36,31 @@ function resolveRef(ref: string, root: Json): Json {
   return isObject(node) ? node : {};
 }
 
-function generate(schema: Json, root: Json, rng: Rng, depth: number, key: string): unknown {
-  if (typeof schema.$ref === 'string') return generate(resolveRef(schema.$ref, root), root, rng, depth + 1, key);
+function generate(schema: Json, root: Json, rng: Rng, depth: number, key: string, budget: GenerationBudget): unknown {
+  if (depth > HARD_DEPTH || --budget.nodes < 0) return null;
+  if (typeof schema.$ref === 'string') return generate(resolveRef(schema.$ref, root), root, rng, depth + 1, key, budget);
   if ('const' in schema) return schema.const;
   if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[rng.int(schema.enum.length)];
   if (Array.isArray(schema.allOf)) {
     const merged: Json = { ...schema, allOf: undefined };
     for (const part of schema.allOf) if (isObject(part)) mergeInto(merged, part, root);
-    return generate(merged, root, rng, depth + 1, key);
+    return generate(merged, root, rng, depth + 1, key, budget);
   }
   const options = (Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined)?.filter(isObject);
   if (options?.length) {
     // Deep in a recursive schema, prefer a branch that ends the recursion.
     const terminal = options.find((o) => o.type === 'null' || (o.type !== 'object' && o.type !== 'array' && !o.$ref));
     const pick = depth >= MAX_DEPTH && terminal ? terminal : options[rng.int(options.length)];
-    return generate({ ...schema, anyOf: undefined, oneOf: undefined, ...pick }, root, rng, depth + 1, key);
+    return generate({ ...schema, anyOf: undefined, oneOf: undefined, ...pick }, root, rng, depth + 1, key, budget);
   }
   const type = pickType(schema, rng, depth);
   switch (type) {
     case 'object':
-      return generateObject(schema, root, rng, depth);
+      return generateObject(schema, root, rng, depth, budget);
     case 'array':
-      return generateArray(schema, root, rng, depth, key);
+      return generateArray(schema, root, rng, depth, key, budget);
     case 'string':
-      return generateString(schema, rng, key);
+      return generateString(schema, rng, key, budget);
     case 'integer':
       return generateNumber(schema, rng, true);
     case 'number':
@@ -81,7 +95,7 @@ function pickType(schema: Json, rng: Rng, depth: number): string {
   return 'string';
 }
 
-function generateObject(schema: Json, root: Json, rng: Rng, depth: number): Json {
+function generateObject(schema: Json, root: Json, rng: Rng, depth: number, budget: GenerationBudget): Json {
   const out: Json = {};
   const properties = isObject(schema.properties) ? schema.properties : {};
   const required = new Set(Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : []);
@@ -89,23 +103,24 @@ function generateObject(schema: Json, root: Json, rng: Rng, depth: number): Json
     // Optional properties are included too (structured outputs make every property required),
     // except deep in recursive schemas where leaving them out ends the recursion.
     if (depth >= MAX_DEPTH && !required.has(name)) continue;
-    out[name] = generate(isObject(sub) ? sub : {}, root, rng, depth + 1, name);
+    if (budget.nodes <= 0) break;
+    out[name] = generate(isObject(sub) ? sub : {}, root, rng, depth + 1, name, budget);
   }
-  for (const name of required) if (!(name in out)) out[name] = generatePhrase(2, rng);
+  for (const name of required) if (!(name in out) && budget.nodes-- > 0) out[name] = generatePhrase(2, rng);
   const min = typeof schema.minProperties === 'number' ? schema.minProperties : 0;
-  for (let i = Object.keys(out).length; i < min; i++) out[`property_${i}`] = generatePhrase(1, rng);
+  for (let i = Object.keys(out).length; i < min && budget.nodes-- > 0; i++) out[`property_${i}`] = generatePhrase(1, rng);
   return out;
 }
 
-function generateArray(schema: Json, root: Json, rng: Rng, depth: number, key: string): unknown[] {
+function generateArray(schema: Json, root: Json, rng: Rng, depth: number, key: string, budget: GenerationBudget): unknown[] {
   const min = typeof schema.minItems === 'number' ? schema.minItems : 0;
   const max = typeof schema.maxItems === 'number' ? schema.maxItems : Math.max(min, 3);
   const count = depth >= MAX_DEPTH ? min : min + rng.int(Math.max(1, Math.min(max, min + 3) - min + 1));
   const items = isObject(schema.items) ? schema.items : {};
   const prefix = Array.isArray(schema.prefixItems) ? schema.prefixItems.filter(isObject) : [];
   const out: unknown[] = [];
-  for (let i = 0; i < Math.max(count, prefix.length); i++) {
-    out.push(generate(prefix[i] ?? items, root, rng, depth + 1, key));
+  for (let i = 0; i < Math.max(count, prefix.length) && budget.nodes > 0; i++) {
+    out.push(generate(prefix[i] ?? items, root, rng, depth + 1, key, budget));
   }
   if (schema.uniqueItems === true) {
     const seen = new Set<string>();
@@ -119,8 +134,8 @@ function generateArray(schema: Json, root: Json, rng: Rng, depth: number, key: s
   return out;
 }
 
-function generateString(schema: Json, rng: Rng, key: string): string {
-  const minLength = typeof schema.minLength === 'number' ? schema.minLength : 0;
+function generateString(schema: Json, rng: Rng, key: string, budget: GenerationBudget): string {
+  const minLength = typeof schema.minLength === 'number' ? Math.min(schema.minLength, Math.max(0, budget.chars)) : 0;
   const maxLength = typeof schema.maxLength === 'number' ? schema.maxLength : Infinity;
   let value: string;
   switch (schema.format) {
@@ -149,7 +164,14 @@ function generateString(schema: Json, rng: Rng, key: string): string {
     default:
       value = key ? generatePhrase(1 + rng.int(4), rng) : generatePhrase(3, rng);
   }
-  while (value.length < minLength) value += ' ' + generatePhrase(1, rng);
+  if (value.length < minLength) {
+    // Whole words up to the length, without building it a word at a time past a few thousand.
+    let words = value;
+    while (words.length < Math.min(minLength, 4096)) words += ' ' + generatePhrase(1, rng);
+    value = words.length >= minLength ? words : words.repeat(Math.ceil(minLength / (words.length + 1)) + 1);
+  }
+  if (value.length > minLength && value.length > maxLength) value = value.slice(0, Math.max(maxLength, minLength));
+  budget.chars -= value.length;
   return value.length > maxLength ? value.slice(0, maxLength).padEnd(minLength, 'a') : value;
 }
 

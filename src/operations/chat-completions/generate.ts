@@ -62,6 +62,8 @@ export function shouldCallTool(req: ChatCompletionRequest): boolean {
 
 function generateChoice(req: ChatCompletionRequest, ctx: RequestContext, index: number, rng: Rng): Choice {
   const model = ctx.deployment.model;
+  // A schema's value is cut to the token budget anyway: generate at most ~8 characters a token of it.
+  const budget = () => ({ nodes: 5_000, chars: Math.min(200_000, 6 * (req.maxTokens ?? model.maxOutputTokens)) });
   const encoding = model.encoding;
   const cap = req.maxTokens;
   const truncate = (pieces: string[], overhead = 0): [string[], FinishReason | undefined] =>
@@ -70,7 +72,7 @@ function generateChoice(req: ChatCompletionRequest, ctx: RequestContext, index: 
   if (shouldCallTool(req)) {
     const tool =
       typeof req.toolChoice === 'object' ? req.tools.find((t) => t.name === (req.toolChoice as { name: string }).name)! : req.tools[rng.int(req.tools.length)];
-    const args = JSON.stringify(generateFromSchema(tool.parameters ?? { type: 'object', properties: {} }, rng));
+    const args = JSON.stringify(generateFromSchema(tool.parameters ?? { type: 'object', properties: {} }, rng, budget()));
     const overhead = countTokens(tool.name, encoding) + 3;
     const [argumentPieces, cut] = truncate(splitTokens(args, encoding), overhead);
     return {
@@ -92,10 +94,10 @@ function generateChoice(req: ChatCompletionRequest, ctx: RequestContext, index: 
   let finishReason: FinishReason;
   let shape: Json | undefined;
   if (req.responseFormat.type === 'json_schema') {
-    [pieces, finishReason = 'stop'] = truncate(splitTokens(JSON.stringify(generateFromSchema(req.responseFormat.schema, rng)), encoding));
+    [pieces, finishReason = 'stop'] = truncate(splitTokens(JSON.stringify(generateFromSchema(req.responseFormat.schema, rng, budget())), encoding));
   } else if (req.responseFormat.type === 'json_object' && (shape = jsonShapeIn(req.messages))) {
     // The prompt shows the shape it wants (a schema or an example): answer in that shape.
-    [pieces, finishReason = 'stop'] = truncate(splitTokens(JSON.stringify(generateFromSchema(shape, rng)), encoding));
+    [pieces, finishReason = 'stop'] = truncate(splitTokens(JSON.stringify(generateFromSchema(shape, rng, budget())), encoding));
   } else if (req.responseFormat.type === 'json_object') {
     // A JSON answer about as long as a text one; valid JSON unless the cap is tiny.
     const target = cap ?? generateText(length, [], rng, encoding).pieces.length;
