@@ -3,7 +3,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { ConfigError, createSimulator, loadConfig, warmEncoders, type SimulatorConfig } from '../src';
+import { ConfigError, createSimulator, cutLiveStreams, loadConfig, warmEncoders, type SimulatorConfig } from '../src';
+import { closeGracefully } from './shutdown';
 
 export interface RunningServer {
   url: string;
@@ -37,16 +38,8 @@ export async function startServer(config: SimulatorConfig, port = 8000, hostname
         resolve({
           url: `http://${host}:${info.port}`,
           port: info.port,
-          close: () =>
-            new Promise<void>((done) => {
-              const http = server as Server;
-              http.close(() => {
-                simulator.close().then(done, done);
-              });
-              http.closeIdleConnections();
-              // Streams in flight get a few seconds to finish, then go.
-              setTimeout(() => http.closeAllConnections(), 5000).unref();
-            }),
+          // In flight gets SHUTDOWN_GRACE_SECONDS to finish; then recordings and usage are saved.
+          close: () => closeGracefully(server as Server, seconds(process.env.SHUTDOWN_GRACE_SECONDS, 10), cutLiveStreams).then(() => simulator.close()),
         });
       },
     );

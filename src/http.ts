@@ -64,6 +64,15 @@ export type SseFraming = 'data' | 'typed';
 export const sseFrame = (payload: string, framing: SseFraming) => (framing === 'typed' ? payload : 'data: ' + payload + '\n\n');
 export const sseEnd = (framing: SseFraming) => (framing === 'typed' ? '' : DONE);
 
+const SERVER_ERROR_MESSAGE = 'The server had an error while processing your request. Sorry about that!';
+/** What a stream that must be cut sends last (openai-node raises it as an APIError); chat's payload. */
+export const STREAM_ERROR = JSON.stringify({ error: { message: SERVER_ERROR_MESSAGE, type: 'server_error', param: null, code: 'server_error' } });
+/** The same as a whole frame: chat's `data:` frame, or the Responses API's `error` event numbered `sequence`. */
+export const streamErrorFrame = (framing: SseFraming, sequence: number) =>
+  framing === 'typed'
+    ? `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'server_error', message: SERVER_ERROR_MESSAGE, param: null, sequence_number: sequence })}\n\n`
+    : sseFrame(STREAM_ERROR, 'data');
+
 /**
  * An SSE response over already-serialised event payloads. A stream whose events all exist within
  * the first 64 KiB goes out as one body in one write (nothing would be gained by waiting); a

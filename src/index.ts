@@ -3,3 +3,4 @@ export { createSimulator, type Simulator } from './simulator';
 export { ConfigError, loadConfig, type Deployment, type SimulatorConfig } from './config';
 export { ALL_ROUTES, OPERATION_ROUTES, type RouteDefinition } from './routes';
 export { warmEncoders } from './content/tokens';
+export { cutLiveStreams } from './pacing/stream';

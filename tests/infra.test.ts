@@ -103,6 +103,7 @@ describe('infra/main.bicep', () => {
       PORT: 'standalone server only',
       HOST: 'standalone server only',
       SERVER_HEADERS_TIMEOUT_SECONDS: 'standalone server only',
+      SHUTDOWN_GRACE_SECONDS: 'standalone server only (the Functions host gives 5 s)',
       SERVER_REQUEST_TIMEOUT_SECONDS: 'standalone server only',
       SERVER_KEEP_ALIVE_TIMEOUT_SECONDS: 'standalone server only',
       RECORDING_AUTO_SAVE: "the Python infra's misspelling, read only when RECORDING_AUTOSAVE is empty",

@@ -1,7 +1,7 @@
 // What operations call to take the time a model would: token pace for chat and completions,
 // a fixed wait for the rest. Everything waits on the shared timer (src/stream.ts).
 
-import { END_WITHOUT_DONE, type SseFraming, sseResponse, TOKEN_STEP, type Headers } from '../http';
+import { END_WITHOUT_DONE, type SseFraming, sseResponse, STREAM_ERROR, streamErrorFrame, TOKEN_STEP, type Headers } from '../http';
 import { sample } from '../pacing/latency';
 import type { RequestContext } from './operation';
 import { lastStepAt, pacedSseResponse, sleepUntil, type TokenPace } from '../pacing/stream';
@@ -19,15 +19,6 @@ export function tokenPace(ctx: RequestContext): TokenPace | undefined {
   return { start: ctx.startedAt, ttftMs: ttft, itlMs: itl };
 }
 
-/** What a stream cut by fault injection sends before closing (openai-node raises it as an APIError). */
-const STREAM_ERROR = JSON.stringify({
-  error: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: 'server_error' },
-});
-
-/** The Responses API's error event, numbered after the events sent before it. */
-const typedStreamError = (sequence: number) =>
-  `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'server_error', message: 'The server had an error while processing your request. Sorry about that!', param: null, sequence_number: sequence })}\n\n`;
-
 /** The events up to `tokens` token steps, then an error event; no [DONE]. */
 function* cutAfter(events: Iterator<string>, tokens: number, framing: SseFraming): Generator<string> {
   let steps = 0;
@@ -35,7 +26,7 @@ function* cutAfter(events: Iterator<string>, tokens: number, framing: SseFraming
   for (let next = events.next(); !next.done; next = events.next()) {
     if (next.value === TOKEN_STEP && ++steps > tokens) {
       yield TOKEN_STEP;
-      yield framing === 'typed' ? typedStreamError(sent) : STREAM_ERROR;
+      yield framing === 'typed' ? streamErrorFrame('typed', sent) : STREAM_ERROR;
       yield END_WITHOUT_DONE;
       return;
     }

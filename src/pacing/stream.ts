@@ -2,7 +2,7 @@
 // process: due callbacks sit in a min-heap, the timer is armed for the earliest, and each tick runs
 // everything due. Thousands of concurrent streams cost one timer, not one per chunk.
 
-import { END_WITHOUT_DONE, responseHeaders, type SseFraming, sseEnd, sseFrame, TOKEN_STEP, type Headers } from '../http';
+import { END_WITHOUT_DONE, responseHeaders, type SseFraming, sseEnd, sseFrame, streamErrorFrame, TOKEN_STEP, type Headers } from '../http';
 
 interface Due {
   at: number;
@@ -95,8 +95,20 @@ const utf8 = new TextEncoder();
  * step's events into the stream (no pull/promise round trip per token). `onEnd` runs when the
  * last event has been handed over (or the client left).
  */
+/** Paced streams still sending, so a shutdown can end them with the error event. */
+const live = new Set<() => void>();
+
+/** Ends every paced stream still sending with AOAI's error event (a shutdown's grace is over). */
+export function cutLiveStreams(): number {
+  const cuts = [...live];
+  for (const cut of cuts) cut();
+  return cuts.length;
+}
+
 export function pacedSseResponse(events: Iterator<string>, headers: Headers, pace: TokenPace, onEnd?: () => void, framing: SseFraming = 'data'): Response {
   const last = sseEnd(framing);
+  let sent = 0;
+  let cut: (() => void) | undefined;
   const sseHeaders = responseHeaders(headers, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   let steps = 0;
   let due = pace.start;
@@ -104,10 +116,22 @@ export function pacedSseResponse(events: Iterator<string>, headers: Headers, pac
   const end = () => {
     if (ended) return;
     ended = true;
+    if (cut) live.delete(cut);
     onEnd?.();
   };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
+      cut = () => {
+        if (ended) return;
+        try {
+          controller.enqueue(utf8.encode(streamErrorFrame(framing, sent)));
+          controller.close();
+        } catch {
+          // the client has gone already
+        }
+        end();
+      };
+      live.add(cut);
       /** Sends everything due now; schedules itself for the next step. */
       const flush = () => {
         if (ended) return;
@@ -138,6 +162,7 @@ export function pacedSseResponse(events: Iterator<string>, headers: Headers, pac
             continue;
           }
           batch += sseFrame(next.value, framing);
+          sent++;
         }
       };
       flush();

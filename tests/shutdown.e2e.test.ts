@@ -1,0 +1,57 @@
+// SIGTERM on the built standalone server: nothing in flight is reset, answers in flight finish
+// within SHUTDOWN_GRACE_SECONDS, a stream that must be cut ends with AOAI's error event, and the
+// process exits as soon as nothing is left.
+import { describe, expect, it } from 'vitest';
+import { startSimulatorProcess } from '../loadtest/processes';
+import { KEY } from './helpers';
+
+const V = 'api-version=2024-10-21';
+const exited = (child: import('node:child_process').ChildProcess) =>
+  new Promise<number>((resolve) => {
+    const started = Date.now();
+    if (child.exitCode !== null) resolve(0);
+    child.once('exit', () => resolve(Date.now() - started));
+  });
+const post = (url: string, path: string, body: unknown) =>
+  fetch(url + path, { method: 'POST', headers: { 'api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('SIGTERM', () => {
+  it('with nothing in flight the process exits at once', async () => {
+    const sim = await startSimulatorProcess({ SIMULATOR_API_KEY: KEY, SIMULATOR_LATENCY: 'off' });
+    expect((await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, { messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
+    const exit = exited(sim.process);
+    sim.process.kill('SIGTERM');
+    // The old shutdown always took 5 s; generous for a busy machine.
+    expect(await exit).toBeLessThan(4000);
+  });
+
+  it('requests in flight are all answered; a stream past the grace ends with the error event', async () => {
+    const sim = await startSimulatorProcess({
+      SIMULATOR_API_KEY: KEY,
+      SHUTDOWN_GRACE_SECONDS: '2',
+      LATENCY_OPENAI_EMBEDDINGS_MEAN: '400',
+      LATENCY_OPENAI_EMBEDDINGS_STD_DEV: '0',
+      LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN: '200',
+      LATENCY_OPENAI_CHAT_COMPLETIONS_STD_DEV: '0',
+    });
+    // A 100-token stream at 200 ms a token (20 s) cannot finish within the 2 s grace.
+    const stream = await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, {
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 100,
+      stream: true,
+    });
+    const streamed = stream.text();
+    // A burst that takes 400 ms each, all accepted before the signal.
+    const burst = Array.from({ length: 60 }, () => post(sim.url, `/openai/deployments/text-embedding-ada-002/embeddings?${V}`, { input: 'hello' }));
+    await new Promise((r) => setTimeout(r, 150));
+    const exit = exited(sim.process);
+    sim.process.kill('SIGTERM');
+    const answers = await Promise.allSettled(burst);
+    expect(answers.filter((a) => a.status === 'rejected')).toHaveLength(0);
+    expect(answers.map((a) => (a.status === 'fulfilled' ? a.value.status : 0))).toEqual(answers.map(() => 200));
+    const text = await streamed;
+    expect(text).toContain('"code":"server_error"');
+    expect(text).not.toContain('[DONE]');
+    expect(await exit).toBeLessThan(8000);
+  });
+});
