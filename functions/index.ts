@@ -2,7 +2,7 @@
 // from HttpRequest to the core's Web-standard fetch handler.
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { ALL_ROUTES, ConfigError, createSimulator, loadConfig, type Simulator } from '../src';
+import { ALL_ROUTES, asAoaiError, ConfigError, createSimulator, loadConfig, neverFailingBody, type Simulator } from '../src';
 
 app.setup({ enableHttpStream: true });
 
@@ -18,25 +18,30 @@ function getSimulator(): Simulator {
   return simulator;
 }
 
+/**
+ * Every way out is an answer: with HTTP streaming on, the library sends the proxied response only
+ * when the handler returns (a throw leaves the host waiting out its proxy timeout), and it gives
+ * up on a body that errors mid-way; so errors become AOAI-shaped answers, and bodies never fail.
+ */
 export async function handle(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  let sim: Simulator;
   try {
-    sim = getSimulator();
+    const sim = getSimulator();
     await sim.ready;
+    const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+    // The body is handed over as a stream: a 401, 429 or 413 is answered without reading it.
+    const response = await sim.fetch(
+      new Request(request.url, { method: request.method, headers: request.headers, body: hasBody ? request.body : undefined, duplex: 'half' } as RequestInit),
+    );
+    const headers = Object.fromEntries(response.headers);
+    return { status: response.status, headers, body: response.body ? neverFailingBody(response.body, headers['content-type'] ?? '') : undefined };
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    context.error(`Configuration error: ${err.message}`);
-    return { status: 500, jsonBody: { error: { code: 'SimulatorConfigurationError', message: err.message } } };
+    if (err instanceof ConfigError) {
+      context.error(`Configuration error: ${err.message}`);
+      return { status: 500, jsonBody: { error: { code: 'SimulatorConfigurationError', message: err.message } } };
+    }
+    const error = asAoaiError(err);
+    return { status: error.status, headers: error.headers, jsonBody: error.body };
   }
-  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
-  const response = await sim.fetch(
-    new Request(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body: hasBody ? await request.arrayBuffer() : undefined,
-    }),
-  );
-  return { status: response.status, headers: Object.fromEntries(response.headers), body: response.body ?? undefined };
 }
 
 // Graceful shutdown (scale-in, redeploy): recordings not yet written are saved.

@@ -149,3 +149,27 @@ export async function readBody(request: Request, limit: number, tooLarge: (size:
 
 const utf8Decoder = new TextDecoder();
 export const decodeUtf8 = (bytes: Uint8Array): string => utf8Decoder.decode(bytes);
+
+/**
+ * A body that never fails its reader: an error mid-way ends it, with AOAI's error event when it
+ * is a stream. For hosts that give no answer at all when a body errors (the Functions library).
+ */
+export function neverFailingBody(body: ReadableStream<Uint8Array>, contentType: string): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const sse = contentType.startsWith('text/event-stream');
+  let typed: boolean | undefined;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) return controller.close();
+        typed ??= decodeUtf8(value.subarray(0, 6)) === 'event:';
+        controller.enqueue(value);
+      } catch {
+        if (sse) controller.enqueue(utf8.encode(streamErrorFrame(typed ? 'typed' : 'data', 0)));
+        controller.close();
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}

@@ -4,3 +4,5 @@ export { ConfigError, loadConfig, type Deployment, type SimulatorConfig } from '
 export { ALL_ROUTES, OPERATION_ROUTES, type RouteDefinition } from './routes';
 export { warmEncoders } from './content/tokens';
 export { cutLiveStreams } from './pacing/stream';
+export { asAoaiError } from './errors';
+export { neverFailingBody } from './http';

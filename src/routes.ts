@@ -11,7 +11,7 @@ import type { Operation, ResourceHandler } from './operations/operation';
 import { responses } from './operations/responses';
 import { cancelResponse, deleteResponse, getResponse, listInputItems } from './operations/responses/actions';
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
 export interface RouteDefinition {
   /** Azure Functions function name. */
@@ -146,7 +146,8 @@ export const FALLBACK_ROUTE: RouteDefinition = {
   // The host maps functions in name order (FunctionMetadataManager sorts them) and the first
   // matching route wins: the catch-all's name must sort after every other function's.
   name: 'zzCatchAll',
-  methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+  // HEAD and OPTIONS too: the core answers them (405 on an operation's route, 404 elsewhere).
+  methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
   path: '/*',
   functionsRoute: '{*path}',
 };

@@ -119,7 +119,7 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     ready,
     config,
     async close() {
-      limiter.stop();
+      await limiter.close();
       await events?.close();
       live.stop();
       await recordReplay?.close();

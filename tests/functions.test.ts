@@ -193,3 +193,86 @@ describe('replay mode through the Functions handlers', () => {
     }
   });
 });
+
+describe("the host's route order", () => {
+  // The host orders functions by name (FunctionMetadataManager: OrderBy(f => f.Name,
+  // OrdinalIgnoreCase)) and maps their routes in that order; the first match wins.
+  const ordered = () => [...registrations.entries()].sort(([a], [b]) => (a.toUpperCase() < b.toUpperCase() ? -1 : a.toUpperCase() > b.toUpperCase() ? 1 : 0));
+  /** ASP.NET template matching as the host uses it: literals, {param}, {*catchAll}, an optional {x:maxlength(0)?}. */
+  function matches(template: string, path: string): boolean {
+    const t = template.split('/');
+    const p = path === '' ? [] : path.split('/');
+    for (let i = 0; i < t.length; i++) {
+      const param = /^\{(\*)?[A-Za-z]+(:[^}?]+)?(\?)?\}$/.exec(t[i]);
+      if (param?.[1]) return true;
+      if (param) {
+        if (i >= p.length) return Boolean(param[3]) && i === t.length - 1;
+        if (!p[i] || (param[2]?.includes('maxlength(0)') && p[i].length > 0)) return false;
+        continue;
+      }
+      if (i >= p.length || t[i].toLowerCase() !== p[i].toLowerCase()) return false;
+    }
+    return p.length === t.length;
+  }
+  const samplePath = (path: string) =>
+    path
+      .replace(/^\//, '')
+      .replace(':deployment', 'gpt-4o')
+      .replace(':id', 'resp_1')
+      .replace(':size', '64x32')
+      .replace(':file', 'a.png')
+      .replace('*', 'some/other/path');
+  const reached = (method: string, path: string) => ordered().find(([, o]) => (o.methods as string[]).includes(method) && matches(o.route!, path))?.[0];
+
+  it('every route reaches its own function', () => {
+    for (const route of ALL_ROUTES) for (const method of route.methods) expect(reached(method, samplePath(route.path))).toBe(route.name);
+  });
+
+  it('HEAD and OPTIONS reach the catch-all, where the core answers them as the standalone server does', async () => {
+    for (const method of ['HEAD', 'OPTIONS']) {
+      const path = `/openai/deployments/gpt-4o/chat/completions?api-version=${API_VERSION}`;
+      expect(reached(method, samplePath('/openai/deployments/:deployment/chat/completions'))).toBe('zzCatchAll');
+      const fromFunctions = await viaFunctions('zzCatchAll', method, path, { 'api-key': KEY });
+      const fromServer = await fetch(sim.url + path, { method, headers: { 'api-key': KEY } });
+      expect(fromFunctions.status).toBe(fromServer.status);
+      expect(fromFunctions.status).toBe(405);
+    }
+  });
+});
+
+describe('every way out of a handler is an answer', () => {
+  it('a storage connection string the SDKs refuse: an AOAI-shaped 500, not a throw', async () => {
+    vi.resetModules();
+    process.env.AZURE_STORAGE_CONNECTION_STRING = 'not a connection string';
+    try {
+      await import('../functions/index');
+      const res = await viaFunctions(
+        'chatCompletions',
+        'POST',
+        `/openai/deployments/gpt-4o/chat/completions?api-version=${API_VERSION}`,
+        { 'api-key': KEY },
+        json({}),
+      );
+      expect(res.status).toBe(500);
+      expect((await res.json()).error).toMatchObject({ code: '500', message: 'Internal server error' });
+    } finally {
+      delete process.env.AZURE_STORAGE_CONNECTION_STRING;
+      vi.resetModules();
+      await import('../functions/index');
+    }
+  });
+
+  it('a body that fails mid-stream ends with the error event', async () => {
+    const { neverFailingBody } = await import('../src');
+    let sent = false;
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) return controller.error(new Error('upstream went away'));
+        sent = true;
+        controller.enqueue(new TextEncoder().encode('data: {"choices":[]}\n\n'));
+      },
+    });
+    const text = await new Response(neverFailingBody(failing, 'text/event-stream')).text();
+    expect(text).toMatch(/^data: \{"choices":\[\]\}\n\ndata: \{"error":\{.*"code":"server_error"\}\}\n\n$/);
+  });
+});

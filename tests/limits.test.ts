@@ -90,6 +90,20 @@ describe('limiter: exact values with an injected clock', () => {
     limiter.stop();
   });
 
+  it('close() hands back every unused lease at once, so another instance can use it', async () => {
+    clock = t0;
+    const store = memoryCounterStore();
+    const [a, b] = [make(store), make(store)];
+    const limits = chat(10_000, 6000);
+    expect((await a.admit('d', a.dimensions(limits, 10))).admitted).toBe(true);
+    // a leased more than it spent; without a hand-back b could not have the whole rest at once.
+    await a.close();
+    const rest = await b.admit('d', b.dimensions(limits, 10_000 - 10));
+    expect(rest.admitted).toBe(true);
+    expect(rest.headers['x-ratelimit-remaining-tokens']).toBe('0');
+    b.stop();
+  });
+
   it('rejects when the minute budget is spent, with the time to the minute boundary', async () => {
     clock = t0;
     const limiter = make();

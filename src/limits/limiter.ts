@@ -61,6 +61,8 @@ export interface Limiter {
   /** Hands unused leases back to the store (also runs on a timer). */
   release(): Promise<void>;
   stop(): void;
+  /** Stops, handing every unused lease back: what this instance leased and did not spend is freed for the others. */
+  close(): Promise<void>;
 }
 
 /** AOAI's answer for a request that can never fit: retry after a day. */
@@ -292,7 +294,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
     return blocked.length ? reject(scope, dims, blocked, t) : undefined;
   }
 
-  async function release(): Promise<void> {
+  async function release(all = false): Promise<void> {
     const t = now();
     const gives: Promise<void>[] = [];
     for (const [scope, byScope] of leases) {
@@ -301,7 +303,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
           byScope.delete(id);
           continue;
         }
-        if (lease.available > 0 && !lease.pending && t - lease.lastUse >= IDLE_RELEASE_MS && lease.windowEnd - lease.windowStart >= 10000) {
+        if (lease.available > 0 && !lease.pending && (all || t - lease.lastUse >= IDLE_RELEASE_MS) && lease.windowEnd - lease.windowStart >= 10000) {
           const amount = lease.available;
           lease.available = 0;
           if (lease.storeRemaining !== undefined) lease.storeRemaining += amount;
@@ -318,5 +320,15 @@ export function createLimiter(options: LimiterOptions): Limiter {
   }, 500);
   timer.unref();
 
-  return { dimensions, admit, quickReject, release, stop: () => clearInterval(timer) };
+  return {
+    dimensions,
+    admit,
+    quickReject,
+    release: () => release(),
+    stop: () => clearInterval(timer),
+    close: () => {
+      clearInterval(timer);
+      return release(true);
+    },
+  };
 }
