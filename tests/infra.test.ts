@@ -129,4 +129,17 @@ describe('infra/main.bicep', () => {
     // The service tag azd finds the app by.
     expect(bicep).toContain("'azd-service-name': 'api'");
   });
+
+  it('deploys the built app without node_modules; Azure installs the production dependencies', () => {
+    const azd = YAML.parse(readFileSync(join(root, 'azure.yaml'), 'utf8'));
+    expect(azd.services.api.remoteBuild).toBe(true);
+    const ignored = readFileSync(join(root, '.funcignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['node_modules/', 'tests/', 'loadtest/', '*.js.map', 'local.settings.json']) expect(ignored).toContain(entry);
+    // What Azure would install: no Functions host download (three hosts, hundreds of MB) among it.
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect({ ...pkg.dependencies, ...pkg.optionalDependencies }).not.toHaveProperty('azure-functions-core-tools');
+    expect(pkg.main).toBe('dist/functions/index.js');
+  });
 });
