@@ -1,29 +1,33 @@
 // Token counts in O(n log n) for any input. js-tiktoken merges byte pairs by rescanning every
 // pair after each merge, so a long run (base64, "AAAA…", minified code) takes seconds to minutes.
 // This is the same merge (the lowest-ranked adjacent pair first, the leftmost on ties) kept in a
-// heap, over js-tiktoken's own ranks and pre-tokenising pattern: the counts are the same.
+// heap, over js-tiktoken's bundled ranks and pre-tokenising pattern: the counts are the same.
 
-/** What a js-tiktoken encoder holds (its public, if internal, fields). */
+/** js-tiktoken's bundled ranks file: the pattern, and lines of `<ignored> <first rank> <base64 token>...`. */
+export interface RanksFile {
+  pat_str: string;
+  bpe_ranks: string;
+}
+
+/** The pattern and the ranks keyed by the token's bytes as a one-char-per-byte (latin1) string. */
 export interface BpeRanks {
-  /** The pre-tokenising pattern (`pat_str`). */
-  patStr: string;
-  /** Token bytes as `"b1,b2,..."` → rank. */
+  pattern: RegExp;
   rankMap: Map<string, number>;
 }
 
-const utf8 = new TextEncoder();
-
-/** Ranks keyed by the token's bytes as a one-char-per-byte string: far cheaper keys than "b1,b2". */
-const byteKeyed = new WeakMap<Map<string, number>, Map<string, number>>();
-function byteRanks(ranks: BpeRanks): Map<string, number> {
-  let map = byteKeyed.get(ranks.rankMap);
-  if (!map) {
-    map = new Map();
-    for (const [key, rank] of ranks.rankMap) map.set(String.fromCharCode(...key.split(',').map(Number)), rank);
-    byteKeyed.set(ranks.rankMap, map);
+/** Built straight from the ranks file with native base64 decoding (js-tiktoken's own encoder takes far longer to build). */
+export function bpeRanks(file: RanksFile): BpeRanks {
+  const rankMap = new Map<string, number>();
+  for (const line of file.bpe_ranks.split('\n')) {
+    if (!line) continue;
+    const fields = line.split(' ');
+    const offset = Number.parseInt(fields[1], 10);
+    for (let i = 2; i < fields.length; i++) rankMap.set(Buffer.from(fields[i], 'base64').toString('latin1'), offset + i - 2);
   }
-  return map;
+  return { pattern: new RegExp(file.pat_str, 'gu'), rankMap };
 }
+
+const utf8 = new TextEncoder();
 
 const keyOf = (bytes: Uint8Array, from: number, to: number) => {
   let key = '';
@@ -33,9 +37,9 @@ const keyOf = (bytes: Uint8Array, from: number, to: number) => {
 
 /** Tokens in `text`, every character counted as text (special-token strings included, as the API counts user content). */
 export function countBpeTokens(text: string, ranks: BpeRanks): number {
-  const rankMap = byteRanks(ranks);
+  const { rankMap } = ranks;
   let count = 0;
-  for (const match of text.matchAll(new RegExp(ranks.patStr, 'gu'))) {
+  for (const match of text.matchAll(new RegExp(ranks.pattern))) {
     const piece = utf8.encode(match[0]);
     count += piece.length === 1 || rankMap.has(keyOf(piece, 0, piece.length)) ? 1 : mergedParts(piece, rankMap);
   }

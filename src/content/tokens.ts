@@ -2,7 +2,7 @@
 // first use (0.3-0.6 s each); the standalone server warms them before it listens.
 
 import type { Encoding } from '../catalogue';
-import { countBpeTokens, type BpeRanks } from './bpe';
+import { bpeRanks, countBpeTokens, type BpeRanks } from './bpe';
 import { isObject } from '../validate';
 
 // js-tiktoken is ESM only: its types are named through an ESM-resolved import type.
@@ -18,6 +18,8 @@ const RANKS: Record<Encoding, TiktokenBPE> = {
   o200k_base: require('js-tiktoken/ranks/o200k_base'),
 };
 const encoders = new Map<Encoding, Tiktoken>();
+/** What counting needs (built on first count); js-tiktoken's encoder only for splitting text into tokens. */
+const ranks: Partial<Record<Encoding, BpeRanks>> = {};
 
 export function encoder(encoding: Encoding): Tiktoken {
   let enc = encoders.get(encoding);
@@ -43,7 +45,7 @@ export function countTokens(text: string, encoding: Encoding): number {
   const cache = counted[encoding];
   let n = cache.get(text);
   if (n === undefined) {
-    n = countBpeTokens(text, encoder(encoding) as unknown as BpeRanks);
+    n = countBpeTokens(text, (ranks[encoding] ??= bpeRanks(RANKS[encoding])));
     if (text.length <= CACHEABLE_LENGTH) {
       if (cache.size >= CACHE_LIMIT) cache.clear();
       cache.set(text, n);

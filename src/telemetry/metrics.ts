@@ -147,6 +147,33 @@ export interface SimulatorMetrics {
 
 let instance: SimulatorMetrics | undefined;
 
+const EXPORT_START_DELAY_MS = 1500;
+
+/** Application Insights export through the Azure Monitor distro; false when it could not start. */
+function startAzureMonitor(connectionString: string, env: Record<string, string | undefined>, all: Histogram[]): boolean {
+  try {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { useAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof import('@azure/monitor-opentelemetry');
+    const { AzureMonitorMetricExporter } = require('@azure/monitor-opentelemetry-exporter') as typeof import('@azure/monitor-opentelemetry-exporter');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const exportReader = new PeriodicExportingMetricReader({
+      exporter: new AzureMonitorMetricExporter({ connectionString }),
+      exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60000,
+      metricProducers: [producer(all, AggregationTemporality.DELTA)],
+    });
+    // The Functions host already reports requests: the worker's own HTTP instrumentation would count them twice.
+    useAzureMonitor({
+      azureMonitorExporterOptions: { connectionString },
+      metricReaders: [exportReader],
+      instrumentationOptions: { http: { enabled: false } },
+    });
+    return true;
+  } catch (err) {
+    log.error(`Application Insights export not started: ${(err as Error).message}`);
+    return false;
+  }
+}
+
 /** The process's metrics, set up on first use. */
 export function simulatorMetrics(env: Record<string, string | undefined> = process.env): SimulatorMetrics {
   if (instance) return instance;
@@ -162,31 +189,14 @@ export function simulatorMetrics(env: Record<string, string | undefined> = proce
   const local = new LocalReader({ metricProducers: [producer(all, AggregationTemporality.CUMULATIVE)] });
   const readers: MetricReader[] = [local];
   const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim();
-  let exporting = false;
   if (connectionString) {
-    try {
-      /* eslint-disable @typescript-eslint/no-require-imports */
-      const { useAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof import('@azure/monitor-opentelemetry');
-      const { AzureMonitorMetricExporter } = require('@azure/monitor-opentelemetry-exporter') as typeof import('@azure/monitor-opentelemetry-exporter');
-      /* eslint-enable @typescript-eslint/no-require-imports */
-      const exportReader = new PeriodicExportingMetricReader({
-        exporter: new AzureMonitorMetricExporter({ connectionString }),
-        exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60000,
-        metricProducers: [producer(all, AggregationTemporality.DELTA)],
-      });
-      // The Functions host already reports requests: the worker's own HTTP instrumentation would count them twice.
-      useAzureMonitor({
-        azureMonitorExporterOptions: { connectionString },
-        metricReaders: [local, exportReader],
-        instrumentationOptions: { http: { enabled: false } },
-      });
-      exporting = true;
-    } catch (err) {
-      log.error(`Application Insights export not started: ${(err as Error).message}`);
-    }
+    // The Azure Monitor distro takes about a second to load and start: it starts once the
+    // instance has answered its first requests, so a cold start does not wait for it. Nothing
+    // recorded meanwhile is lost (the histograms here are what its reader collects).
+    setTimeout(() => startAzureMonitor(connectionString, env, all), EXPORT_START_DELAY_MS).unref();
   }
-  // Without the distro, a provider of our own binds the local reader.
-  if (!exporting) new MeterProvider({ readers });
+  // The local reader (GET /++/metrics) has a provider of its own, bound at once.
+  new MeterProvider({ readers });
   const serializer = new PrometheusSerializer();
   instance = {
     ...histograms,
