@@ -194,3 +194,15 @@ export const modelNotFound = (id: string) =>
 
 /** The body did not arrive (the client left, or the request timeout cut it off). */
 export const bodyNotReceived = () => gateway(408, 'RequestTimeout', 'The request body was not received in full.');
+
+// ---- Entra ID tokens (as AOAI answers them)
+
+export const invalidToken = () =>
+  gateway(401, '401', 'Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.');
+
+export const principalNotAllowed = (principal: string, method: string, path: string) =>
+  gateway(
+    401,
+    'PermissionDenied',
+    `The principal \`${principal}\` lacks the required data action \`Microsoft.CognitiveServices/accounts/OpenAI/deployments/chat/completions/action\` to perform \`${method} ${path}\` operation.`,
+  );

@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findModel, modelNames, type ModelInfo } from '../catalogue';
+import { type EntraConfig, loadEntra } from './entra';
+import { ConfigError } from './errors';
 import { BackendConfigError, parseBackends, type BackendConfig } from './backends';
 import { FaultConfigError, parseFaults, type FaultConfig } from '../faults';
 import { LatencyConfigError, loadLatency, parseDeploymentLatency, type LatencyConfig, type LatencyProfile } from '../pacing/latency';
@@ -50,6 +52,8 @@ export interface SimulatorConfig {
   extensionPath?: string;
   /** Where instances share /++/config changes (with a storage connection string). */
   configSync: { table: string; refreshSeconds: number };
+  /** Inbound Entra ID tokens (ENTRA_AUTH); undefined: only keys and event codes. */
+  entra?: EntraConfig;
 }
 
 export interface RecordingConfig {
@@ -91,12 +95,7 @@ export interface RateLimitConfig {
   undefinedDeployment: { tokensPerMinute?: number; requestsPerMinute?: number };
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 
@@ -178,6 +177,7 @@ function buildConfig(env: Env): SimulatorConfig {
       refreshSeconds: parseNumber(env, 'EVENTS_REFRESH_SECONDS', 60, 0.1),
       maxTokens: parseChoice(env, 'EVENT_MAX_TOKENS', ['clamp', 'reject'] as const, 'clamp'),
     },
+    entra: loadEntra(env),
     configSync: {
       table: env.CONFIG_TABLE?.trim() || 'simulatorconfig',
       refreshSeconds: parseNumber(env, 'CONFIG_REFRESH_SECONDS', 5, 0.1),

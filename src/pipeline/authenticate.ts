@@ -4,6 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { deploymentNotFound, unauthorized } from '../errors';
 import type { EventIdentity } from '../events/directory';
+import { entraVerifier, looksLikeJwt } from './entra';
 import { settle, type Exchange, type Next, type Services, type Stage } from './exchange';
 
 /** The key a client sent: the named header; for `api-key`, else `Authorization: Bearer`. */
@@ -43,9 +44,14 @@ export function authenticate(services: Services): Stage {
     if (x.route?.deploymentFrom !== 'body') allowAttendee(x);
     return next(x);
   };
+  const entra = services.config.entra && entraVerifier(services.config.entra);
   return (x, next) => {
     if (services.isAuthorized(x.request)) return next(x);
     const supplied = suppliedKey(x.request);
+    // An Entra ID token (keys and event codes keep working beside it).
+    if (entra && supplied && looksLikeJwt(supplied) && x.request.headers.has('authorization')) {
+      return entra.verify(supplied, x.request).then(() => next(x));
+    }
     const directory = services.events();
     if (!directory || !supplied) throw unauthorized();
     return settle(directory.authenticate(supplied), (attendee) => admitAttendee(x, next, attendee));
