@@ -1,6 +1,9 @@
 // aoai-simulator on Azure Functions (Flex Consumption), with the Storage account it shares
 // between instances (rate-limit counters, live configuration and event codes in Tables;
-// recordings in a Blob container) and Application Insights. `azd up` provisions and deploys.
+// recordings and stored responses in Blob containers) and Application Insights. Keyless: the app
+// reaches Storage, Application Insights and its secrets (Key Vault) with a user-assigned
+// identity made before it, so its roles exist before the first deploy; the account allows no
+// shared keys. `azd up` provisions and deploys.
 // Kept to plain resources (no registry modules) so it reads, and is checked by
 // tests/infra.test.ts, as text.
 
@@ -11,8 +14,38 @@ targetScope = 'resourceGroup'
 @description('azd environment name: names and tags the resources.')
 param environmentName string
 
-@description('Region for every resource.')
-param location string = resourceGroup().location
+// Regions that offer Flex Consumption (az functionapp list-flexconsumption-locations).
+@allowed([
+  'australiaeast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@description('Region for every resource (one that offers Flex Consumption).')
+param location string
 
 @secure()
 @description('The key clients send as api-key (or Bearer). Every instance must share it.')
@@ -39,6 +72,19 @@ param maximumInstanceCount int = 100
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
+// Most of a simulated answer is waiting on timers (TTFT, token gaps): one instance serves many
+// requests at once with little CPU each, so it takes far more than the default 16 per instance
+// before the platform adds another (the bench measured ~3 ms of CPU per paced stream).
+@minValue(1)
+@maxValue(1000)
+@description('HTTP requests one instance serves at once before another is added.')
+param perInstanceConcurrency int = 200
+
+@minValue(0)
+@maxValue(20)
+@description('Instances kept warm for HTTP (0: scale to zero; each always-ready instance is billed).')
+param alwaysReadyInstances int = 0
+
 @description('Any simulator setting by name, e.g. {"LATENCY_OPENAI_CHAT_COMPLETIONS_MEAN": "10"}; wins over the defaults below.')
 param extraAppSettings object = {}
 
@@ -49,6 +95,13 @@ var recordingsContainerName = 'recordings'
 var responsesContainerName = 'responses'
 var tableNames = ['ratelimits', 'simulatorconfig', 'events', 'eventusage']
 
+// The app's identity, made before the app so its role assignments exist when it first starts.
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-${token}'
+  location: location
+  tags: tags
+}
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: 'st${token}'
   location: location
@@ -58,6 +111,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   properties: {
     minimumTlsVersion: 'TLS1_2'
     allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
     supportsHttpsTrafficOnly: true
   }
 }
@@ -110,7 +164,33 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   properties: {
     Application_Type: 'web'
     WorkspaceResourceId: logs.id
+    // Telemetry only from Entra ID-authenticated senders (the app's identity).
+    DisableLocalAuth: true
   }
+}
+
+// The secrets the app needs, as Key Vault references resolved with its identity.
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: 'kv-${token}'
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+  }
+}
+
+resource apiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'simulator-api-key'
+  properties: { value: simulatorApiKey }
+}
+
+resource upstreamKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(azureOpenAiKey)) {
+  parent: vault
+  name: 'azure-openai-key'
+  properties: { value: azureOpenAiKey }
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -127,14 +207,15 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
 }
 
-// The app reaches its Tables and Blobs with this connection string (the host uses it too).
-var storageConnectionString = 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
+// A secret as an app setting: a Key Vault reference, resolved by the platform with the identity.
+var apiKeyReference = '@Microsoft.KeyVault(SecretUri=${apiKeySecret.properties.secretUri})'
+var upstreamKeyReference = empty(azureOpenAiKey) ? '' : '@Microsoft.KeyVault(SecretUri=${upstreamKeySecret.properties.secretUri})'
 
 // Every variable the simulator reads (tests/infra.test.ts checks this list against the code).
 // An empty value means the simulator's default.
 var simulatorSettings = {
   SIMULATOR_MODE: simulatorMode
-  SIMULATOR_API_KEY: simulatorApiKey
+  SIMULATOR_API_KEY: apiKeyReference
   SIMULATOR_REGION: location
   SIMULATOR_LATENCY: 'on'
   SIMULATOR_FAULTS: ''
@@ -143,7 +224,6 @@ var simulatorSettings = {
   COMPLETION_TOKENS_MEAN: ''
   COMPLETION_TOKENS_STD_DEV: ''
   MAX_REQUEST_BODY_BYTES: ''
-  AZURE_STORAGE_CONNECTION_STRING: storageConnectionString
   RATE_LIMIT_COST_MODEL: ''
   RATE_LIMIT_DEFAULT_MAX_TOKENS: ''
   RATE_LIMIT_ONE_SECOND_WINDOW: ''
@@ -153,7 +233,7 @@ var simulatorSettings = {
   UNDEFINED_DEPLOYMENT_TOKENS_PER_MINUTE: ''
   UNDEFINED_DEPLOYMENT_REQUESTS_PER_MINUTE: ''
   AZURE_OPENAI_ENDPOINT: azureOpenAiEndpoint
-  AZURE_OPENAI_KEY: azureOpenAiKey
+  AZURE_OPENAI_KEY: upstreamKeyReference
   FORWARD_TIMEOUT_SECONDS: ''
   RECORDING_DIR: ''
   RECORDING_CONTAINER: recordingsContainerName
@@ -202,9 +282,15 @@ var simulatorSettings = {
   OTEL_METRIC_EXPORT_INTERVAL: '10000'
 }
 
-// The Functions host: its storage, and the health function owning "/".
+// The Functions host: its storage by identity (the simulator's stores connect the same way),
+// Application Insights by identity, and the health function owning "/".
 var hostSettings = {
-  AzureWebJobsStorage: storageConnectionString
+  AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+  AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
+  AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.properties.clientId
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
   AzureWebJobsDisableHomepage: 'true'
 }
 
@@ -215,21 +301,24 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   location: location
   tags: union(tags, { 'azd-service-name': 'api' })
   kind: 'functionapp,linux'
-  identity: { type: 'SystemAssigned' }
+  identity: { type: 'UserAssigned', userAssignedIdentities: { '${identity.id}': {} } }
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    keyVaultReferenceIdentity: identity.id
     functionAppConfig: {
       deployment: {
         storage: {
           type: 'blobContainer'
           value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
-          authentication: { type: 'SystemAssignedIdentity' }
+          authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identity.id }
         }
       }
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        triggers: { http: { perInstanceConcurrency: perInstanceConcurrency } }
+        alwaysReady: alwaysReadyInstances > 0 ? [{ name: 'http', instanceCount: alwaysReadyInstances }] : []
       }
       runtime: {
         name: 'node'
@@ -240,18 +329,50 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       appSettings: [for setting in items(appSettings): { name: setting.key, value: setting.value }]
     }
   }
-  dependsOn: [deploymentContainer, recordingsContainer, tables]
+  dependsOn: [deploymentContainer, recordingsContainer, responsesContainer, tables, roles, telemetryPublisher, secretsReader]
 }
 
-// Storage Blob Data Owner: the platform reads the deployment package with the app's identity.
-var blobDataOwnerRole = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+// The identity's data roles: Blob Data Owner (the deployment package, recordings, stored
+// responses), Table Data Contributor (counters, configuration, events), Queue Data Contributor
+// (the host's own use of its storage).
+var storageRoles = [
+  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+]
 
-resource packageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+resource roles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in storageRoles: {
   scope: storage
-  name: guid(storage.id, app.id, blobDataOwnerRole)
+  name: guid(storage.id, identity.id, role)
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', blobDataOwnerRole)
-    principalId: app.identity.principalId
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+// Monitoring Metrics Publisher: telemetry with local auth off.
+var metricsPublisherRole = '3913510d-42f4-4e42-8a64-420c390055eb'
+
+resource telemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: appInsights
+  name: guid(appInsights.id, identity.id, metricsPublisherRole)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', metricsPublisherRole)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Key Vault Secrets User: the platform resolves the app's Key Vault references.
+var secretsUserRole = '4633458b-17de-408a-b874-0445c86b69e6'
+
+resource secretsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: vault
+  name: guid(vault.id, identity.id, secretsUserRole)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', secretsUserRole)
+    principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
 }

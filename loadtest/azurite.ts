@@ -80,3 +80,45 @@ export async function startAzurite(): Promise<Azurite> {
     },
   };
 }
+
+/**
+ * Blob and Table services over HTTPS with Azurite's basic OAuth (bearer tokens checked for a
+ * storage audience, an Entra issuer and expiry), as an account with shared keys disabled is
+ * reached: by service URI and an Entra ID credential. The certificate is self-signed: clients
+ * run with NODE_TLS_REJECT_UNAUTHORIZED=0.
+ */
+export async function startAzuriteOAuth(cert: string, key: string): Promise<{ blobServiceUri: string; tableServiceUri: string; close(): Promise<void> }> {
+  const table = new TableServer(
+    new TableConfiguration('127.0.0.1', 0, undefined, undefined, false, false, undefined, undefined, false, true, cert, key, '', 'basic', false, true),
+  );
+  const blob = new BlobServer(
+    new BlobConfiguration(
+      '127.0.0.1',
+      0,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      false,
+      undefined,
+      false,
+      undefined,
+      false,
+      true,
+      cert,
+      key,
+      '',
+      'basic',
+      false,
+      true,
+    ),
+  );
+  await Promise.all([table.start(), blob.start()]);
+  return {
+    tableServiceUri: `https://127.0.0.1:${table.httpServer.address().port}/devstoreaccount1`,
+    blobServiceUri: `https://127.0.0.1:${blob.httpServer.address().port}/devstoreaccount1`,
+    close: async () => {
+      await Promise.all([table.close(), blob.close()]);
+    },
+  };
+}

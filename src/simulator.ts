@@ -37,7 +37,7 @@ export interface Simulator {
 }
 
 export function createSimulator(config: SimulatorConfig): Simulator {
-  const storage = config.storageConnectionString;
+  const storage = config.storage;
   const counters: CounterStore = storage ? tableCounterStore(storage, config.rateLimits.table) : memoryCounterStore();
   let storeFailing = false;
   const limiter = createLimiter({

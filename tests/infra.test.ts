@@ -45,6 +45,7 @@ describe('infra/main.bicep', () => {
       'items',
       'guid',
       'subscriptionResourceId',
+      'empty',
       'setting',
       'name',
       'true',
@@ -107,11 +108,49 @@ describe('infra/main.bicep', () => {
       SERVER_REQUEST_TIMEOUT_SECONDS: 'standalone server only',
       SERVER_KEEP_ALIVE_TIMEOUT_SECONDS: 'standalone server only',
       RECORDING_AUTO_SAVE: "the Python infra's misspelling, read only when RECORDING_AUTOSAVE is empty",
+      AZURE_STORAGE_CONNECTION_STRING: 'keyless: the identity-based AzureWebJobsStorage__* settings instead',
+      AzureWebJobsStorage: 'keyless: the identity-based AzureWebJobsStorage__* settings instead',
+      AzureWebJobsStorage__accountName: 'the service URIs are set instead',
     };
     const missing = [...read].filter((name) => !settings.has(name) && !(name in notForFunctions));
     expect(missing, 'read by the code but not set by infra/main.bicep').toEqual([]);
-    const unknown = [...settings].filter((name) => !read.has(name) && !['AzureWebJobsDisableHomepage', 'OTEL_SERVICE_NAME'].includes(name));
+    const unknown = [...settings].filter(
+      (name) => !read.has(name) && !['AzureWebJobsDisableHomepage', 'OTEL_SERVICE_NAME', 'AzureWebJobsStorage__queueServiceUri'].includes(name),
+    );
     expect(unknown, 'set by infra/main.bicep but never read').toEqual([]);
+  });
+
+  it('is keyless: no shared keys, identity-based storage and telemetry, the roles they need, secrets in Key Vault', () => {
+    expect(bicep).not.toContain('listKeys');
+    expect(bicep).toContain('allowSharedKeyAccess: false');
+    expect(bicep).toContain('DisableLocalAuth: true');
+    // A user-assigned identity, made before the app (the app depends on its role assignments).
+    expect(bicep).toMatch(/resource identity 'Microsoft\.ManagedIdentity\/userAssignedIdentities@/);
+    expect(bicep).toMatch(/identity: \{ type: 'UserAssigned'/);
+    expect(bicep).toMatch(/dependsOn: \[[^\]]*\broles\b[^\]]*\btelemetryPublisher\b[^\]]*\bsecretsReader\b/);
+    const host = objectKeys('hostSettings');
+    for (const name of ['blobServiceUri', 'queueServiceUri', 'tableServiceUri', 'credential', 'clientId'])
+      expect(host).toContain(`AzureWebJobsStorage__${name}`);
+    expect(host).not.toContain('AzureWebJobsStorage');
+    expect(bicep).toContain("APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'");
+    // Blob Data Owner, Table Data Contributor, Queue Data Contributor; Monitoring Metrics Publisher; Key Vault Secrets User.
+    for (const role of [
+      'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+      '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+      '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
+      '3913510d-42f4-4e42-8a64-420c390055eb',
+      '4633458b-17de-408a-b874-0445c86b69e6',
+    ]) {
+      expect(bicep).toContain(`'${role}'`);
+    }
+    // No secret as a plain app setting: Key Vault references, resolved with the identity.
+    expect(bicep).toMatch(/SIMULATOR_API_KEY: apiKeyReference/);
+    expect(bicep).toMatch(/AZURE_OPENAI_KEY: upstreamKeyReference/);
+    expect(bicep).toContain('keyVaultReferenceIdentity: identity.id');
+    // Flex regions only; a concurrency for a workload that waits on timers; always-ready as an option.
+    expect(bicep).toMatch(/@allowed\(\[\s*'australiaeast'[\s\S]*?'westus3'\s*\]\)\s*@description\('[^']*'\)\s*param location string/);
+    expect(bicep).toMatch(/perInstanceConcurrency: perInstanceConcurrency/);
+    expect(bicep).toMatch(/alwaysReady: alwaysReadyInstances > 0/);
   });
 
   it('has a parameters file that names only declared parameters, and covers those without defaults', () => {

@@ -189,7 +189,7 @@ export function configView(config: SimulatorConfig): Json {
     openai_deployments: deployments,
     faults: faultsView(config.faults),
     recording: {
-      store: config.storageConnectionString ? `blob container ${config.recording.container}` : `folder ${config.recording.dir}`,
+      store: config.storage ? `blob container ${config.recording.container}` : `folder ${config.recording.dir}`,
       autosave: config.recording.autosave,
       time_factor: config.recording.timeFactor,
       match: config.recording.match,

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { findModel, modelNames, type ModelInfo } from '../catalogue';
 import { type EntraConfig, loadEntra } from './entra';
 import { ConfigError } from './errors';
+import { loadStorage, type StorageTarget } from './storage';
 import { BackendConfigError, parseBackends, type BackendConfig } from './backends';
 import { FaultConfigError, parseFaults, type FaultConfig } from '../faults';
 import { LatencyConfigError, loadLatency, parseDeploymentLatency, type LatencyConfig, type LatencyProfile } from '../pacing/latency';
@@ -37,8 +38,8 @@ export interface SimulatorConfig {
   completionTokens: { mean: number; stdDev: number };
   maxRequestBodyBytes: number;
   rateLimits: RateLimitConfig;
-  /** Table/Blob storage (AZURE_STORAGE_CONNECTION_STRING, or AzureWebJobsStorage under Functions). */
-  storageConnectionString?: string;
+  /** Table/Blob storage shared by instances: a connection string, or identity-based service URIs. */
+  storage?: StorageTarget;
   recording: RecordingConfig;
   /** Blob container for stored responses (the Responses API), with a storage connection string. */
   responsesContainer: string;
@@ -151,7 +152,7 @@ function buildConfig(env: Env): SimulatorConfig {
         requestsPerMinute: optionalEnvCount(env, 'UNDEFINED_DEPLOYMENT_REQUESTS_PER_MINUTE'),
       },
     },
-    storageConnectionString: env.AZURE_STORAGE_CONNECTION_STRING?.trim() || env.AzureWebJobsStorage?.trim() || undefined,
+    storage: loadStorage(env),
     responsesContainer: parseContainerName(env.RESPONSES_CONTAINER, 'RESPONSES_CONTAINER', 'responses'),
     recording: {
       dir: resolve(env.RECORDING_DIR?.trim() || '.recording'),

@@ -149,6 +149,18 @@ let instance: SimulatorMetrics | undefined;
 
 const EXPORT_START_DELAY_MS = 1500;
 
+/**
+ * With local auth off, telemetry is sent with an Entra ID token: the host's setting
+ * `ClientId=<user-assigned identity>;Authorization=AAD` (or `Authorization=AAD` for the system one).
+ */
+function entraCredential(authentication: string | undefined) {
+  if (!authentication || !/Authorization=AAD/i.test(authentication)) return undefined;
+  const clientId = /ClientId=([^;]+)/i.exec(authentication)?.[1];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
+  return new ManagedIdentityCredential(clientId ? { clientId } : {});
+}
+
 /** Application Insights export through the Azure Monitor distro; false when it could not start. */
 function startAzureMonitor(connectionString: string, env: Record<string, string | undefined>, all: Histogram[]): boolean {
   try {
@@ -156,14 +168,15 @@ function startAzureMonitor(connectionString: string, env: Record<string, string 
     const { useAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof import('@azure/monitor-opentelemetry');
     const { AzureMonitorMetricExporter } = require('@azure/monitor-opentelemetry-exporter') as typeof import('@azure/monitor-opentelemetry-exporter');
     /* eslint-enable @typescript-eslint/no-require-imports */
+    const credential = entraCredential(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING);
     const exportReader = new PeriodicExportingMetricReader({
-      exporter: new AzureMonitorMetricExporter({ connectionString }),
+      exporter: new AzureMonitorMetricExporter({ connectionString, credential }),
       exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 60000,
       metricProducers: [producer(all, AggregationTemporality.DELTA)],
     });
     // The Functions host already reports requests: the worker's own HTTP instrumentation would count them twice.
     useAzureMonitor({
-      azureMonitorExporterOptions: { connectionString },
+      azureMonitorExporterOptions: { connectionString, credential },
       metricReaders: [exportReader],
       instrumentationOptions: { http: { enabled: false } },
     });
