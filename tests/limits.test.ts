@@ -1,6 +1,7 @@
 // The CounterStore contract, run against both stores (Table Storage on real Azurite), and the
 // limiter's exact values under an injected clock.
 
+import { TableServiceClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLimiter, OVERSIZE_RETRY_MS, type DeploymentLimits } from '../src/limits/limiter';
 import { memoryCounterStore, type CounterKey, type CounterStore } from '../src/limits/counters';
@@ -53,6 +54,21 @@ for (const [name, make] of Object.entries(stores)) {
       expect((await b.take(key('w4'), 10, 100)).granted).toBe(0);
       await a.give(key('w4'), 30);
       expect(await b.take(key('w4'), 50, 100)).toEqual({ granted: 30, remaining: 0 });
+    });
+
+    it('counts on when the store loses its tables (an emulator or account restarted empty)', async () => {
+      const [a, b] = make();
+      expect((await a.take(key('w6'), 30, 100)).granted).toBe(30);
+      if (name === 'table') {
+        // Every table of the account goes, as when Azurite restarts with in-memory persistence.
+        const service = TableServiceClient.fromConnectionString(azurite.connectionString, { allowInsecureConnection: true });
+        for await (const table of service.listTables()) await service.deleteTable(table.name!);
+        // A new, empty table: counting starts again from nothing, on both instances.
+        expect(await a.take(key('w6'), 30, 100)).toEqual({ granted: 30, remaining: 70 });
+        expect(await b.take(key('w6'), 30, 100)).toEqual({ granted: 30, remaining: 40 });
+      } else {
+        expect((await b.take(key('w6'), 30, 100)).granted).toBe(30);
+      }
     });
 
     it('never grants more than the limit to concurrent instances', async () => {
@@ -206,6 +222,47 @@ describe('limiter: exact values with an injected clock', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(errors.length).toBeGreaterThan(0);
     for (const l of [open, closed, timed]) l.stop();
+  });
+
+  it('an outage is detected once: requests are then judged without the store, which one probe tries again', async () => {
+    let up = false;
+    let takes = 0;
+    const inner = memoryCounterStore();
+    // Down: never answers (a stopped or SIGSTOPped server); up: a working store.
+    const flaky: CounterStore = {
+      name: 'flaky',
+      operations: 0,
+      take: (key, want, limit) => {
+        takes++;
+        return up ? inner.take(key, want, limit) : new Promise(() => undefined);
+      },
+      give: (key, amount) => (up ? inner.give(key, amount) : new Promise(() => undefined)),
+    };
+    for (const policy of ['open', 'closed'] as const) {
+      up = false;
+      takes = 0;
+      const limiter = createLimiter({ store: flaky, failurePolicy: policy, storeTimeoutMs: 100 });
+      const limits = chat(100_000, 60_000);
+      // The first request finds the outage (after the store timeout).
+      await limiter.admit(`outage-${policy}`, limiter.dimensions(limits, 5));
+      const seen = takes;
+      const during = await Promise.all(Array.from({ length: 30 }, () => limiter.admit(`outage-${policy}`, limiter.dimensions(limits, 5))));
+      // None of them waited on the store again.
+      expect(takes).toBe(seen);
+      if (policy === 'open') expect(during.every((a) => a.admitted)).toBe(true);
+      else {
+        expect(during.every((a) => !a.admitted)).toBe(true);
+        expect(during[0].headers['retry-after']).toBe('1');
+      }
+      // The store is back: after the quiet period one probe finds it, and counting is shared again.
+      up = true;
+      await new Promise((r) => setTimeout(r, 1100));
+      const back = await limiter.admit(`outage-${policy}`, limiter.dimensions(limits, 5));
+      expect(back.admitted).toBe(true);
+      expect(takes).toBeGreaterThan(seen);
+      expect(Number(back.headers['x-ratelimit-remaining-tokens'])).toBeLessThan(100_000);
+      limiter.stop();
+    }
   });
 
   it("keeps a newer window's lease when a request judged in the previous window finishes late", async () => {

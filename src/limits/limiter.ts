@@ -73,6 +73,11 @@ const IDLE_RELEASE_MS = 1000;
 // After the store says a window is empty, ask again no sooner than this.
 const EMPTY_RECHECK_MS = 250;
 const MAX_ATTEMPTS = 12;
+// After the store fails (or does not answer in time), it is taken as down for this long: requests
+// are judged without it (open: admitted; closed: a 429 to retry in OUTAGE_RETRY_MS), then one
+// request tries it again while the others keep being judged without it.
+const OUTAGE_PROBE_MS = 1000;
+const OUTAGE_RETRY_MS = 1000;
 
 interface Lease {
   key: CounterKey;
@@ -165,6 +170,15 @@ export function createLimiter(options: LimiterOptions): Limiter {
     return Math.max(needed, Math.min(rateTarget, cap));
   }
 
+  // The store's outage, seen once: until `outageUntil` (and while one probe is out), no request waits on it.
+  let outageUntil = 0;
+  let probing = false;
+  const storeDown = (t: number) => t < outageUntil || probing;
+  const noteFailure = (err: unknown) => {
+    outageUntil = now() + OUTAGE_PROBE_MS;
+    options.onStoreError?.(err);
+  };
+
   function withTimeout<T>(p: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -177,15 +191,18 @@ export function createLimiter(options: LimiterOptions): Limiter {
     if (!lease.pending) {
       const needed = Math.max(1, d.amount - lease.available);
       const want = chunkSize(lease, d, t, needed);
+      // Past an outage's quiet period, this take is the probe: the others do not wait on it.
+      if (outageUntil) probing = true;
       lease.pending = withTimeout(store.take(lease.key, want, d.limit))
         .then(
           (r) => {
+            outageUntil = 0;
             lease.available += r.granted;
             lease.storeRemaining = r.remaining;
             if (r.remaining === 0) lease.emptyUntil = Math.min(lease.windowEnd, now() + EMPTY_RECHECK_MS);
           },
           (err) => {
-            options.onStoreError?.(err);
+            noteFailure(err);
             // Fail open: act as if granted; fail closed: act as if the window were empty.
             if (failOpen) lease.available += needed;
             else lease.emptyUntil = Math.min(lease.windowEnd, now() + 1000);
@@ -193,6 +210,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
         )
         .finally(() => {
           lease.pending = undefined;
+          probing = false;
         });
     }
     return lease.pending;
@@ -227,6 +245,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
         reason = d.kind;
       }
     }
+    // Failing closed through an outage: a short retry, not the window's end.
+    if (!oversize && storeDown(t)) retryAfterMs = Math.min(retryAfterMs, OUTAGE_RETRY_MS);
     retryAfterMs = Math.max(1, retryAfterMs);
     const seconds = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
     const headers = headersFor(scope, dims, t);
@@ -249,6 +269,11 @@ export function createLimiter(options: LimiterOptions): Limiter {
     let t = now();
     const oversized = dims.filter((d) => d.amount > d.limit);
     if (oversized.length) return reject(scope, dims, oversized, t, true);
+    if (storeDown(t)) {
+      // Judged without the store: nothing is leased or charged; the store is tried again soon.
+      if (!failOpen) return reject(scope, dims, dims, t);
+      return { admitted: true, now: t, headers: headersFor(scope, dims, t) };
+    }
     // Shortest window first: it is the scarcest, and leasing a longer window's units while a
     // shorter one is spent would strand them here while other instances go without.
     const byWindow = [...dims].sort((a, b) => a.windowMs - b.windowMs);
@@ -307,7 +332,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
           const amount = lease.available;
           lease.available = 0;
           if (lease.storeRemaining !== undefined) lease.storeRemaining += amount;
-          gives.push(withTimeout(store.give(lease.key, amount)).catch((err) => options.onStoreError?.(err)));
+          gives.push(withTimeout(store.give(lease.key, amount)).catch(noteFailure));
         }
       }
       if (byScope.size === 0) leases.delete(scope);

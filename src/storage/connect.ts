@@ -14,6 +14,12 @@ const resolved = (target: StorageTarget): ConfiguredStorage => (typeof target ==
 /** HTTP status of a failed storage call (404 missing, 409 exists, 412 changed since read). */
 export const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
 
+/** The table or container itself is gone (an emulator or account reset): it must be made again. */
+export const isGone = (err: unknown): boolean => {
+  const code = (err as { code?: string; details?: { errorCode?: string } }).code ?? (err as { details?: { errorCode?: string } }).details?.errorCode;
+  return statusOf(err) === 404 && (code === 'TableNotFound' || code === 'ContainerNotFound');
+};
+
 // One credential per identity: its token is fetched once and reused until it nears expiry.
 const credentials = new WeakMap<StorageIdentity, TokenCredential>();
 function credentialOf(identity: StorageIdentity): TokenCredential {

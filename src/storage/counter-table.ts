@@ -4,7 +4,7 @@
 
 import type { TableEntity } from '@azure/data-tables';
 import type { CounterKey, CounterStore, Take } from '../limits/counters';
-import { statusOf, tableClient, type StorageTarget } from './connect';
+import { isGone, statusOf, tableClient, type StorageTarget } from './connect';
 
 const MAX_ATTEMPTS = 40;
 // Expired windows are deleted lazily, at most once a minute per scope and instance.
@@ -82,6 +82,14 @@ export function tableCounterStore(target: StorageTarget, tableName = 'ratelimits
         return next;
       } catch (err) {
         const status = statusOf(err);
+        if (isGone(err)) {
+          // The table was lost (Azurite restarted empty, the account reset): make it again.
+          tableReady = undefined;
+          known.clear();
+          await ensureTable();
+          current = undefined;
+          continue;
+        }
         if (status !== 412 && status !== 409 && status !== 404) throw err;
         current = undefined; // someone else wrote (or the entity vanished): read again
         fresh = false;

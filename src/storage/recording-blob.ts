@@ -4,7 +4,7 @@
 
 import type { ContainerClient } from '@azure/storage-blob';
 import type { RecordingStore } from '../modes/recordings/store';
-import { containerClient, type StorageTarget } from './connect';
+import { containerClient, isGone, statusOf, type StorageTarget } from './connect';
 
 export function blobRecordingStore(target: StorageTarget, containerName: string): RecordingStore {
   const container: ContainerClient = containerClient(target, containerName);
@@ -54,6 +54,8 @@ export function blobRecordingStore(target: StorageTarget, containerName: string)
       } catch (err) {
         const status = statusOf(err);
         if (status === 412 || status === 409) return undefined;
+        // The container was lost: make it again; the writer's merge-and-retry writes again.
+        if (isGone(err)) created = undefined;
         throw err;
       }
     },
@@ -62,4 +64,3 @@ export function blobRecordingStore(target: StorageTarget, containerName: string)
 
 // Listings give ETags bare, downloads and uploads quoted: one form for comparing versions.
 const bare = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
-const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;

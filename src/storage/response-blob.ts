@@ -3,7 +3,7 @@
 
 import type { ContainerClient } from '@azure/storage-blob';
 import type { ResponseStore, StoredResponse } from '../operations/responses/store';
-import { containerClient, statusOf, type StorageTarget } from './connect';
+import { containerClient, isGone, statusOf, type StorageTarget } from './connect';
 
 const ID = /^[A-Za-z0-9_-]{1,200}$/;
 
@@ -24,9 +24,18 @@ export function blobResponseStore(target: StorageTarget, containerName: string):
   return {
     name: `blob container ${containerName}`,
     async put(id, stored) {
-      await ensureContainer();
       const text = JSON.stringify(stored);
-      await blob(id).upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+      const upload = async () => {
+        await ensureContainer();
+        await blob(id).upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+      };
+      try {
+        await upload();
+      } catch (err) {
+        if (!isGone(err)) throw err;
+        created = undefined; // the container was lost: make it again
+        await upload();
+      }
     },
     async get(id) {
       if (!ID.test(id)) return undefined;
