@@ -21,6 +21,9 @@ async function eventTimes(url: string, path: string, body: object): Promise<{ he
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** Room for a busy machine (CI shares its cores): timers are never early, but may be late. */
+const SLACK = 250;
+
 describe('chat latency', () => {
   let sim: TestSimulator;
   beforeAll(async () => {
@@ -33,7 +36,8 @@ describe('chat latency', () => {
       OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({
         gpt4o: { model: 'gpt-4o' },
         fast: { model: 'gpt-4o', latency: { ttftMs: 50, perTokenMs: { mean: 10, stdDev: 0 } } },
-        limited: { model: 'gpt-4o', tokensPerMinute: 1000, requestsPerMinute: 6 },
+        // An admitted answer here takes over 2 s: a 429 that waited would show it.
+        limited: { model: 'gpt-4o', tokensPerMinute: 1000, requestsPerMinute: 6, latency: { ttftMs: 2000 } },
       }),
     });
     // The first request loads the tokenizer; measure warm.
@@ -43,18 +47,20 @@ describe('chat latency', () => {
 
   it('streams: headers at once, first token after the TTFT, then one token per inter-token delay', async () => {
     const { headersAt, events } = await eventTimes(sim.url, chatPath('gpt4o'), { messages: [{ role: 'user', content: 'hi' }], max_tokens: 12, stream: true });
-    expect(headersAt).toBeLessThan(100);
+    // Lower bounds are exact (timers never fire early); upper bounds leave room for a busy machine.
+    expect(headersAt).toBeLessThan(300);
     // Event 1 (prompt filter) and 2 (role) come with the first token.
     const content = events.filter((e) => e.data !== '[DONE]' && JSON.parse(e.data).choices[0]?.delta?.content);
     expect(content).toHaveLength(12);
     expect(events[0].at).toBeGreaterThan(300 * 0.9);
-    expect(events[1].at).toBeLessThan(300 * 1.1 + 20);
-    expect(content[0].at).toBeLessThan(300 * 1.1 + 20);
+    expect(events[1].at).toBeLessThan(300 + SLACK);
+    expect(content[0].at).toBeLessThan(300 + SLACK);
+    // Tokens follow one a delay apart: together they span 11 delays (late ones catch up).
     const gaps = content.slice(1).map((e, i) => e.at - content[i].at);
     expect(mean(gaps)).toBeGreaterThan(40 * 0.9);
-    expect(mean(gaps)).toBeLessThan(40 * 1.1);
+    expect(content.at(-1)!.at - content[0].at).toBeLessThan(11 * 40 + SLACK);
     // The finish chunk and [DONE] go with the last token.
-    expect(events.at(-1)!.at - content.at(-1)!.at).toBeLessThan(20);
+    expect(events.at(-1)!.at - content.at(-1)!.at).toBeLessThan(SLACK);
   });
 
   it('a whole answer waits TTFT + an inter-token delay per further token', async () => {
@@ -64,14 +70,15 @@ describe('chat latency', () => {
     expect(res.usage!.completion_tokens).toBe(10);
     const expected = 300 + 9 * 40;
     expect(took).toBeGreaterThan(expected * 0.95);
-    expect(took).toBeLessThan(expected * 1.1 + 30);
+    expect(took).toBeLessThan(expected + SLACK);
   });
 
   it("a deployment's own latency overrides the globals", async () => {
     const { events } = await eventTimes(sim.url, chatPath('fast'), { messages: [{ role: 'user', content: 'hi' }], max_tokens: 8, stream: true });
     expect(events[0].at).toBeGreaterThan(45);
-    expect(events[0].at).toBeLessThan(100);
-    expect(events.at(-1)!.at).toBeLessThan(50 + 7 * 10 + 60);
+    // Far from the globals' 300 ms TTFT.
+    expect(events[0].at).toBeLessThan(200);
+    expect(events.at(-1)!.at).toBeLessThan(50 + 7 * 10 + SLACK);
   });
 
   it('a 429 waits for nothing', async () => {
@@ -84,7 +91,7 @@ describe('chat latency', () => {
     const start = performance.now();
     const res = await post(sim.url, chatPath('limited'), { messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 });
     expect(res.status).toBe(429);
-    expect(performance.now() - start).toBeLessThan(50);
+    expect(performance.now() - start).toBeLessThan(1000);
   });
 });
 
@@ -97,7 +104,7 @@ describe("the Python simulator's variables", () => {
       await post(sim.url, chatPath('gpt-4o'), { messages: [{ role: 'user', content: 'hi' }], max_tokens: 20 });
       const took = performance.now() - start;
       expect(took).toBeGreaterThan(20 * 15 * 0.95);
-      expect(took).toBeLessThan(20 * 15 * 1.1 + 30);
+      expect(took).toBeLessThan(20 * 15 + SLACK);
     } finally {
       await sim.close();
     }
@@ -122,16 +129,16 @@ describe("the Python simulator's variables", () => {
       await timed(() => sdk(sim.url, 'text-embedding-3-small').embeddings.create({ model: 'x', input: 'warm' }));
       const embedding = await timed(() => sdk(sim.url, 'text-embedding-3-small').embeddings.create({ model: 'x', input: 'hello' }));
       expect(embedding).toBeGreaterThan(250 * 0.95);
-      expect(embedding).toBeLessThan(250 * 1.1 + 30);
+      expect(embedding).toBeLessThan(250 + SLACK);
       const audio = wav(16); // 512 KiB of 16 kHz 16-bit mono: half a MiB
       const file = await toFile(audio, 'a.wav', { type: 'audio/wav' });
       const translation = await timed(() => sdk(sim.url, 'whisper').audio.translations.create({ model: 'whisper', file }));
       const expected = (1000 * audio.length) / (1024 * 1024);
       expect(translation).toBeGreaterThan(expected * 0.95);
-      expect(translation).toBeLessThan(expected * 1.1 + 40);
+      expect(translation).toBeLessThan(expected + SLACK);
       const images = await timed(() => sdk(sim.url, 'dall-e-2').images.generate({ model: 'dall-e-2', prompt: 'a boat', n: 3, size: '256x256' }));
       expect(images).toBeGreaterThan(3 * 150 * 0.95);
-      expect(images).toBeLessThan(3 * 150 * 1.1 + 60);
+      expect(images).toBeLessThan(3 * 150 + SLACK);
     } finally {
       await sim.close();
     }
