@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TableClient } from '@azure/data-tables';
-import { AzureOpenAI } from 'openai';
+import OpenAI, { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, startAzuriteTables, type Azurite } from '../loadtest/azurite';
 import { API_VERSION, apiError, chatPath, KEY, post, startSimulator, type TestSimulator } from './helpers';
@@ -130,6 +130,15 @@ describe('event codes', () => {
     expect(answer.choices[0].finish_reason).toBe('length');
     const organiser = await ask(attendeeClient(sim.url, KEY), 500);
     expect(organiser.usage!.completion_tokens).toBeGreaterThan(20);
+  });
+
+  it("clamp a Responses request's max_output_tokens to the event cap, on the v1 API too", async () => {
+    const client = new OpenAI({ baseURL: `${sim.url}/openai/v1/`, apiKey: 'WORKSHOP-2026/hana', maxRetries: 0 });
+    // store: false, as this account has Tables only (no Blob endpoint for stored responses).
+    const answer = await client.responses.create({ model: 'gpt-4o', input: 'Write an essay', max_output_tokens: 500, store: false });
+    expect(answer.usage!.output_tokens).toBeLessThanOrEqual(20);
+    // A deployment the event may not use, named in the body.
+    expect((await apiError(client.responses.create({ model: 'gpt-4.1', input: 'x', store: false }))).status).toBe(404);
   });
 
   it('stop a disabled code within the refresh interval', async () => {

@@ -273,3 +273,24 @@ describe('raw HTTP', () => {
     expect((await second.json()).error.message).toMatch(/Responses_Create Operation/);
   });
 });
+
+describe("the Python simulator's example deployment file", () => {
+  it('starts with its embedding models (text-embedding-3-medium and -xlarge included) and serves them', async () => {
+    const python = await startSimulator({
+      OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile({
+        deployment1: { model: 'gpt-3.5-turbo', tokensPerMinute: 60000 },
+        'text-embedding-3-medium': { model: 'text-embedding-3-medium', tokensPerMinute: 10000, embeddingSize: 768 },
+        'text-embedding-3-xlarge': { model: 'text-embedding-3-xlarge', tokensPerMinute: 10000 },
+        'text-embedding-ada-001': { model: 'text-embedding-ada-001', tokensPerMinute: 10000, embeddingSize: 768 },
+        whisper100: { model: 'whisper', requestsPerMinute: 100 },
+      }),
+    });
+    try {
+      const client = new OpenAI({ baseURL: `${python.url}/openai/v1/`, apiKey: KEY, maxRetries: 0 });
+      expect((await client.embeddings.create({ model: 'text-embedding-3-medium', input: 'x' })).data[0].embedding).toHaveLength(768);
+      expect((await client.embeddings.create({ model: 'text-embedding-3-xlarge', input: 'x', dimensions: 256 })).data[0].embedding).toHaveLength(256);
+    } finally {
+      await python.close();
+    }
+  });
+});
