@@ -132,6 +132,7 @@ describe('infra/main.bicep', () => {
     for (const name of ['blobServiceUri', 'queueServiceUri', 'tableServiceUri', 'credential', 'clientId'])
       expect(host).toContain(`AzureWebJobsStorage__${name}`);
     expect(host).not.toContain('AzureWebJobsStorage');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Bicep interpolation, matched as text
     expect(bicep).toContain("APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'");
     // Blob Data Owner, Table Data Contributor, Queue Data Contributor; Monitoring Metrics Publisher; Key Vault Secrets User.
     for (const role of [
