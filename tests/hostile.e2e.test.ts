@@ -171,3 +171,25 @@ describe('hostile JSON Schemas are answered, bounded, never a 500', () => {
     });
   }
 });
+
+describe('work per request is bounded', () => {
+  it('n 128 x max_tokens 4096 x top_logprobs 20 is a 400 naming n, at once; n 128 alone is served', async () => {
+    const sim = await startSimulator();
+    try {
+      const big = await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, {
+        ...chat,
+        n: 128,
+        max_tokens: 4096,
+        logprobs: true,
+        top_logprobs: 20,
+      });
+      expect(big.status).toBe(400);
+      expect((await big.json()).error.param).toBe('n');
+      const many = await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, { ...chat, n: 128, max_tokens: 64 });
+      expect(many.status).toBe(200);
+      expect((await many.json()).choices).toHaveLength(128);
+    } finally {
+      await sim.close();
+    }
+  });
+});

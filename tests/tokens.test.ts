@@ -1,7 +1,7 @@
 // Token counts: the heap-ordered byte-pair merge (src/content/bpe.ts) gives js-tiktoken's counts
 // exactly, on ordinary, Unicode, repetitive and random text; long runs are answered over HTTP.
 import { describe, expect, it } from 'vitest';
-import { countTokens, encoder } from '../src/content/tokens';
+import { countTokens, encoder, tokenPieces } from '../src/content/tokens';
 import { post, startSimulator } from './helpers';
 
 const SAMPLES = [
@@ -30,6 +30,31 @@ describe('token counts equal js-tiktoken', () => {
       }
     });
   }
+
+  it(`${'splitting'}: the same tokens, joined back into the text`, () => {
+    for (const encoding of ['cl100k_base', 'o200k_base'] as const) {
+      const enc = encoder(encoding);
+      // js-tiktoken's pieces: tokens decoded, joined while a character is split across them.
+      const reference = (text: string) => {
+        const out: string[] = [];
+        let pending: number[] = [];
+        for (const token of enc.encode(text)) {
+          pending.push(token);
+          const piece = enc.decode(pending);
+          if (!piece.includes('\uFFFD')) {
+            out.push(piece);
+            pending = [];
+          }
+        }
+        if (pending.length) out.push(enc.decode(pending));
+        return out;
+      };
+      for (const text of [...SAMPLES, '🎉🎉🎉 emoji 日本語', 'mixed ünïcödé and ASCII']) {
+        expect(tokenPieces(text, encoding)).toEqual(reference(text));
+        expect(tokenPieces(text, encoding).join('')).toBe(text);
+      }
+    }
+  });
 
   it('special-token strings in user text are counted as text, not refused', () => {
     expect(countTokens('<|endoftext|>', 'cl100k_base')).toBe(encoder('cl100k_base').encode('<|endoftext|>', [], []).length);

@@ -41,13 +41,47 @@ export function countBpeTokens(text: string, ranks: BpeRanks): number {
   let count = 0;
   for (const match of text.matchAll(new RegExp(ranks.pattern))) {
     const piece = utf8.encode(match[0]);
-    count += piece.length === 1 || rankMap.has(keyOf(piece, 0, piece.length)) ? 1 : mergedParts(piece, rankMap);
+    count += piece.length === 1 || rankMap.has(keyOf(piece, 0, piece.length)) ? 1 : partStarts(piece, rankMap).length;
   }
   return count;
 }
 
-/** How many parts the byte-pair merge leaves of `bytes` (each part one token). */
-function mergedParts(bytes: Uint8Array, rankMap: Map<string, number>): number {
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const utf8Loose = new TextDecoder();
+
+/**
+ * `text` as its tokens' strings, in order; tokens that split a multi-byte character are joined
+ * until it is whole (so joined, the pieces are the text).
+ */
+export function splitBpe(text: string, ranks: BpeRanks): string[] {
+  const { rankMap } = ranks;
+  const out: string[] = [];
+  let pending: Uint8Array[] = [];
+  const emit = (token: Uint8Array) => {
+    pending.push(token);
+    const bytes = pending.length === 1 ? token : Buffer.concat(pending);
+    try {
+      out.push(utf8Strict.decode(bytes));
+      pending = [];
+    } catch {
+      // a character continues in the next token
+    }
+  };
+  for (const match of text.matchAll(new RegExp(ranks.pattern))) {
+    const piece = utf8.encode(match[0]);
+    if (piece.length === 1 || rankMap.has(keyOf(piece, 0, piece.length))) {
+      emit(piece);
+      continue;
+    }
+    const starts = partStarts(piece, rankMap);
+    for (let i = 0; i < starts.length; i++) emit(piece.subarray(starts[i], i + 1 < starts.length ? starts[i + 1] : piece.length));
+  }
+  if (pending.length) out.push(utf8Loose.decode(Buffer.concat(pending)));
+  return out;
+}
+
+/** Where each part the byte-pair merge leaves of `bytes` starts (each part one token). */
+function partStarts(bytes: Uint8Array, rankMap: Map<string, number>): number[] {
   const n = bytes.length;
   // Parts as a linked list of start offsets; a part ends where the next one starts.
   const next = new Int32Array(n);
@@ -67,7 +101,6 @@ function mergedParts(bytes: Uint8Array, rankMap: Map<string, number>): number {
     if (rank !== undefined) heap.push(rank, i, version[i]);
   };
   for (let i = 0; i < n - 1; i++) offer(i);
-  let parts = n;
   while (heap.size) {
     heap.pop();
     const i = heap.topStart;
@@ -76,7 +109,6 @@ function mergedParts(bytes: Uint8Array, rankMap: Map<string, number>): number {
     next[i] = next[j];
     if (next[j] !== -1) prev[next[j]] = i;
     alive[j] = 0;
-    parts--;
     version[i]++;
     offer(i);
     if (prev[i] !== -1) {
@@ -84,7 +116,9 @@ function mergedParts(bytes: Uint8Array, rankMap: Map<string, number>): number {
       offer(prev[i]);
     }
   }
-  return parts;
+  const starts: number[] = [];
+  for (let i = 0; i !== -1; i = next[i]) starts.push(i);
+  return starts;
 }
 
 /** A binary min-heap of (rank, start, version), ordered by rank, then start (the leftmost pair). */

@@ -2,7 +2,7 @@
 // first use (0.3-0.6 s each); the standalone server warms them before it listens.
 
 import type { Encoding } from '../catalogue';
-import { bpeRanks, countBpeTokens, type BpeRanks } from './bpe';
+import { bpeRanks, countBpeTokens, splitBpe, type BpeRanks } from './bpe';
 import { isObject } from '../validate';
 
 // js-tiktoken is ESM only: its types are named through an ESM-resolved import type.
@@ -40,12 +40,17 @@ const CACHE_LIMIT = 20000;
 const CACHEABLE_LENGTH = 65536;
 const counted: Record<Encoding, Map<string, number>> = { cl100k_base: new Map(), o200k_base: new Map() };
 
+const ranksOf = (encoding: Encoding) => (ranks[encoding] ??= bpeRanks(RANKS[encoding]));
+
+/** Text as its tokens' strings (a character split across tokens stays whole in one piece). */
+export const tokenPieces = (text: string, encoding: Encoding): string[] => splitBpe(text, ranksOf(encoding));
+
 export function countTokens(text: string, encoding: Encoding): number {
   if (text.length === 0) return 0;
   const cache = counted[encoding];
   let n = cache.get(text);
   if (n === undefined) {
-    n = countBpeTokens(text, (ranks[encoding] ??= bpeRanks(RANKS[encoding])));
+    n = countBpeTokens(text, ranksOf(encoding));
     if (text.length <= CACHEABLE_LENGTH) {
       if (cache.size >= CACHE_LIMIT) cache.clear();
       cache.set(text, n);

@@ -5,7 +5,7 @@ import type { Encoding, ModelInfo } from '../catalogue';
 import { invalidValue, invalidRequest } from '../errors';
 import { md5Hex, type Rng } from '../random';
 import { drawLength, generatePieces, VOCABULARY } from '../content/text';
-import { encoder } from '../content/tokens';
+import { tokenPieces } from '../content/tokens';
 
 const SAFE = { filtered: false, severity: 'safe' } as const;
 const NOT_DETECTED = { filtered: false, detected: false } as const;
@@ -107,21 +107,7 @@ function applyStop(text: GeneratedText, stop: readonly string[], encoding: Encod
 
 /** Text split into its tokens' strings (for streaming arbitrary content one token per chunk). */
 export function splitTokens(text: string, encoding: Encoding): string[] {
-  if (!text) return [];
-  const enc = encoder(encoding);
-  const out: string[] = [];
-  let pending: number[] = [];
-  for (const token of enc.encode(text)) {
-    pending.push(token);
-    const piece = enc.decode(pending);
-    // A multi-byte character split across tokens decodes to U+FFFD until its last byte arrives.
-    if (!piece.includes('\uFFFD')) {
-      out.push(piece);
-      pending = [];
-    }
-  }
-  if (pending.length) out.push(enc.decode(pending));
-  return out;
+  return text ? tokenPieces(text, encoding) : [];
 }
 
 export interface TokenLogprob {

@@ -72,11 +72,15 @@ export async function parseChatCompletion(ctx: RequestContext): Promise<ChatComp
   const maxTokens = maxCompletionTokens ?? maxTokensLegacy;
   const promptTokens = countChatPromptTokens(messages, body.tools as unknown[] | undefined, model.encoding);
   checkCompletionBudget(model, promptTokens, maxTokens, maxCompletionTokens !== undefined ? 'max_completion_tokens' : 'max_tokens', 'messages');
+  const n = optInt(body, 'n', 1, 128) ?? 1;
+  // Without max_tokens an answer's length is drawn from COMPLETION_TOKENS_MEAN / _STD_DEV.
+  const { mean, stdDev } = ctx.config.completionTokens;
+  checkGenerationWork(n, maxTokens ?? Math.ceil(mean + 4 * stdDev), logprobs ? (topLogprobs ?? 0) + 1 : 1);
 
   return {
     messages,
     maxTokens,
-    n: optInt(body, 'n', 1, 128) ?? 1,
+    n,
     stream,
     includeUsage: streamOptions?.include_usage === true,
     stop: optStop(body),
@@ -88,6 +92,23 @@ export async function parseChatCompletion(ctx: RequestContext): Promise<ChatComp
     toolChoice: readToolChoice(body, tools),
     promptTokens,
   };
+}
+
+/** Generated tokens (logprob entries included) one request may ask for: a bound on its memory and time. */
+const MAX_GENERATED_ENTRIES = 2_000_000;
+
+/**
+ * n choices of up to `tokens` tokens, each with `entries` logprob entries: past the bound the
+ * answer would take seconds and hundreds of MB (n 128, max_tokens 4096, top_logprobs 20 is 11M).
+ * The simulator's own limit (AOAI's is not published); a 400 naming n.
+ */
+function checkGenerationWork(n: number, tokens: number, entries: number): void {
+  const work = n * tokens * entries;
+  if (work <= MAX_GENERATED_ENTRIES) return;
+  throw invalidValue(
+    'n',
+    `Invalid 'n': ${n} choices of up to ${tokens} tokens${entries > 1 ? ` with ${entries - 1} top logprobs each` : ''} is more than this simulator generates for one request (${MAX_GENERATED_ENTRIES.toLocaleString('en-US')} tokens and logprobs); lower n, max_tokens or top_logprobs.`,
+  );
 }
 
 function readMessages(body: Json): Json[] {
