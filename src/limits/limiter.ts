@@ -10,35 +10,10 @@
 // ever grants what is left, so the sum admitted across instances never exceeds a limit.
 
 import type { CounterKey, CounterStore } from './counters';
+import { type Admission, type DeploymentLimits, type Dimension, deploymentDimensions, type LimitKind, OVERSIZE_RETRY_MS } from './windows';
 
-export type LimitKind = 'tokens' | 'requests';
-
-export interface Dimension {
-  kind: LimitKind;
-  windowMs: number;
-  limit: number;
-  /** Units this request needs: its token cost, or 1 request. */
-  amount: number;
-}
-
-export interface DeploymentLimits {
-  tokensPerMinute?: number;
-  requestsPerMinute?: number;
-  /** Token-limited model (chat, embeddings), else requests per minute only (whisper, dall-e). */
-  tokenLimited: boolean;
-}
-
-export interface Admission {
-  admitted: boolean;
-  /** The instant the request was judged at (epoch ms). */
-  now: number;
-  /** x-ratelimit-* (and on rejection retry-after*) headers. */
-  headers: Record<string, string>;
-  reason?: LimitKind;
-  retryAfterMs?: number;
-  /** The request alone is over a limit: it can never be admitted. */
-  oversize?: boolean;
-}
+export type { Admission, DeploymentLimits, Dimension, LimitKind } from './windows';
+export { OVERSIZE_RETRY_MS, requestLimits } from './windows';
 
 export interface LimiterOptions {
   store: CounterStore;
@@ -65,9 +40,6 @@ export interface Limiter {
   close(): Promise<void>;
 }
 
-/** AOAI's answer for a request that can never fit: retry after a day. */
-export const OVERSIZE_RETRY_MS = 86400 * 1000;
-const MINUTE = 60000;
 // A lease idle this long is handed back so other instances can use it.
 const IDLE_RELEASE_MS = 1000;
 // After the store says a window is empty, ask again no sooner than this.
@@ -94,13 +66,6 @@ interface Lease {
   pending?: Promise<void>;
 }
 
-export function requestLimits(limits: DeploymentLimits): { rpm: number; per10s: number; per1s: number } | undefined {
-  const tpm = limits.tokensPerMinute ?? 0;
-  const rpm = limits.requestsPerMinute ?? (limits.tokenLimited ? Math.ceil((6 * tpm) / 1000) : 0);
-  if (rpm <= 0) return undefined;
-  return { rpm, per10s: Math.ceil(rpm / 6), per1s: Math.ceil(rpm / 60) };
-}
-
 export function createLimiter(options: LimiterOptions): Limiter {
   const { store } = options;
   const now = options.now ?? Date.now;
@@ -112,20 +77,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const leases = new Map<string, Map<number, Lease>>();
   const dimensionKey = (kind: LimitKind, windowMs: number) => windowMs * 2 + (kind === 'tokens' ? 1 : 0);
 
-  function dimensions(limits: DeploymentLimits, tokenCost: number): Dimension[] {
-    const dims: Dimension[] = [];
-    const requests = requestLimits(limits);
-    if (limits.tokenLimited) {
-      if ((limits.tokensPerMinute ?? 0) > 0) dims.push({ kind: 'tokens', windowMs: MINUTE, limit: limits.tokensPerMinute!, amount: tokenCost });
-      if (requests) {
-        dims.push({ kind: 'requests', windowMs: 10000, limit: requests.per10s, amount: 1 });
-        if (oneSecond) dims.push({ kind: 'requests', windowMs: 1000, limit: requests.per1s, amount: 1 });
-      }
-    } else if (requests) {
-      dims.push({ kind: 'requests', windowMs: MINUTE, limit: requests.rpm, amount: 1 });
-    }
-    return dims;
-  }
+  const dimensions = (limits: DeploymentLimits, tokenCost: number) => deploymentDimensions(limits, tokenCost, oneSecond);
 
   function leaseFor(scope: string, d: Dimension, t: number): Lease {
     let byScope = leases.get(scope);

@@ -116,5 +116,24 @@ export function arrive(
     now,
     startedAt: now,
     deployment: undefined as unknown as Deployment,
+    // Every field a stage may set, set here: each exchange has one shape from its arrival
+    // (the engine then sees a single hidden class instead of a chain of transitions).
+    params: undefined,
+    attendee: undefined,
+    limits: undefined,
+    faults: undefined,
+    client: undefined,
+    body: undefined,
+    bodyChanged: undefined,
+    recorded: undefined,
+    parsed: undefined,
+    parsedOk: undefined,
+    charged: undefined,
+    observer: undefined,
+    observed: undefined,
+    timing: undefined,
+    usage: undefined,
+    cutStream: undefined,
+    generatedAt: undefined,
   };
 }
