@@ -9,6 +9,64 @@ const BlobConfiguration = require('azurite/dist/src/blob/BlobConfiguration').def
 
 const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
+/** HTTPS with Azurite's basic OAuth, or plain HTTP with shared keys; in memory, on a free port. */
+interface Tls {
+  cert: string;
+  key: string;
+}
+
+function tableServer(tls?: Tls) {
+  // host, port, keepAlive, dbPath, debugLog, accessLog, accessLogStream, debugLogPath, loose,
+  // skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, inMemory
+  return new TableServer(
+    new TableConfiguration(
+      '127.0.0.1',
+      0,
+      undefined,
+      undefined,
+      false,
+      false,
+      undefined,
+      undefined,
+      false,
+      true,
+      tls?.cert ?? '',
+      tls?.key ?? '',
+      '',
+      tls ? 'basic' : undefined,
+      false,
+      true,
+    ),
+  );
+}
+
+function blobServer(tls?: Tls) {
+  // host, port, keepAlive, metadataDBPath, extentDBPath, persistencePaths, accessLog, accessLogStream,
+  // debugLog, debugLogPath, loose, skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, inMemory
+  return new BlobServer(
+    new BlobConfiguration(
+      '127.0.0.1',
+      0,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      false,
+      undefined,
+      false,
+      undefined,
+      false,
+      true,
+      tls?.cert ?? '',
+      tls?.key ?? '',
+      '',
+      tls ? 'basic' : undefined,
+      false,
+      true,
+    ),
+  );
+}
+
 export interface Azurite {
   connectionString: string;
   /** HTTP requests Azurite has served: the storage operations made against it. */
@@ -17,11 +75,7 @@ export interface Azurite {
 }
 
 export async function startAzuriteTables(): Promise<Azurite> {
-  // host, port, keepAlive, dbPath, debugLog, accessLog, accessLogStream, debugLogPath, loose,
-  // skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, inMemory
-  const server = new TableServer(
-    new TableConfiguration('127.0.0.1', 0, undefined, undefined, false, false, undefined, undefined, false, true, '', '', '', undefined, false, true),
-  );
+  const server = tableServer();
   await server.start();
   const { port } = server.httpServer.address();
   let requests = 0;
@@ -40,30 +94,7 @@ export async function startAzuriteTables(): Promise<Azurite> {
 /** Blob and Table services together, as a storage account's connection string names them. */
 export async function startAzurite(): Promise<Azurite> {
   const tables = await startAzuriteTables();
-  // host, port, keepAlive, metadataDBPath, extentDBPath, persistencePaths, accessLog, accessLogStream,
-  // debugLog, debugLogPath, loose, skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, inMemory
-  const blob = new BlobServer(
-    new BlobConfiguration(
-      '127.0.0.1',
-      0,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      false,
-      undefined,
-      false,
-      undefined,
-      false,
-      true,
-      '',
-      '',
-      '',
-      undefined,
-      false,
-      true,
-    ),
-  );
+  const blob = blobServer();
   await blob.start();
   const { port } = blob.httpServer.address();
   let blobRequests = 0;
@@ -88,31 +119,7 @@ export async function startAzurite(): Promise<Azurite> {
  * run with NODE_TLS_REJECT_UNAUTHORIZED=0.
  */
 export async function startAzuriteOAuth(cert: string, key: string): Promise<{ blobServiceUri: string; tableServiceUri: string; close(): Promise<void> }> {
-  const table = new TableServer(
-    new TableConfiguration('127.0.0.1', 0, undefined, undefined, false, false, undefined, undefined, false, true, cert, key, '', 'basic', false, true),
-  );
-  const blob = new BlobServer(
-    new BlobConfiguration(
-      '127.0.0.1',
-      0,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      false,
-      undefined,
-      false,
-      undefined,
-      false,
-      true,
-      cert,
-      key,
-      '',
-      'basic',
-      false,
-      true,
-    ),
-  );
+  const [table, blob] = [tableServer({ cert, key }), blobServer({ cert, key })];
   await Promise.all([table.start(), blob.start()]);
   return {
     tableServiceUri: `https://127.0.0.1:${table.httpServer.address().port}/devstoreaccount1`,
