@@ -1,5 +1,5 @@
-// Token counting with js-tiktoken's bundled ranks (never downloaded). Encoders are built on
-// first use (0.3-0.6 s each); the standalone server warms them before it listens.
+// Token counting and splitting over js-tiktoken's bundled ranks (never downloaded), by the heap
+// merge in bpe.ts: ranks built on first use (~0.2 s each); the standalone server warms both.
 
 import type { Encoding } from '../catalogue';
 import { bpeRanks, countBpeTokens, splitBpe, type BpeRanks } from './bpe';
@@ -18,9 +18,10 @@ const RANKS: Record<Encoding, TiktokenBPE> = {
   o200k_base: require('js-tiktoken/ranks/o200k_base'),
 };
 const encoders = new Map<Encoding, Tiktoken>();
-/** What counting needs (built on first count); js-tiktoken's encoder only for splitting text into tokens. */
+/** What counting and splitting need (built on first use). */
 const ranks: Partial<Record<Encoding, BpeRanks>> = {};
 
+/** js-tiktoken's own encoder: not on the request path; the reference the tests hold counts against. */
 export function encoder(encoding: Encoding): Tiktoken {
   let enc = encoders.get(encoding);
   if (!enc) {
