@@ -254,7 +254,7 @@ export const DEPLOYMENT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
  * A path that may go upstream: under /openai/, each segment decoding to no `/`, `\`, dot segment
  * or control character, and a deployment segment (if any) that is a deployment name.
  */
-export function isForwardablePath(rawPath: string): boolean {
+function isForwardablePath(rawPath: string): boolean {
   if (!rawPath.startsWith('/openai/')) return false;
   const segments = rawPath.split('/').slice(1);
   for (const [i, raw] of segments.entries()) {

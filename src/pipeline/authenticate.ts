@@ -8,7 +8,7 @@ import { entraVerifier, looksLikeJwt } from './entra';
 import { settle, type Exchange, type Next, type Services, type Stage } from './exchange';
 
 /** The key a client sent: the named header; for `api-key`, else `Authorization: Bearer`. */
-export function suppliedKey(request: Request, header = 'api-key'): string | null {
+function suppliedKey(request: Request, header = 'api-key'): string | null {
   const supplied = request.headers.get(header);
   if (supplied !== null || header !== 'api-key') return supplied;
   const authorization = request.headers.get('authorization');

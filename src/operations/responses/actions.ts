@@ -20,7 +20,7 @@ async function find(ctx: ResourceContext, id: string): Promise<StoredResponse> {
 }
 
 /** The response as a poll sees it now: cancelled, still in progress, or complete. */
-export function currentView(stored: StoredResponse, now = Date.now()): Json {
+function currentView(stored: StoredResponse, now = Date.now()): Json {
   const response = stored.response;
   if (stored.cancelledAt !== undefined) return { ...response, status: 'cancelled', output: [], usage: null, completed_at: null };
   if (now < stored.completesAt) return { ...response, status: 'in_progress', output: [], usage: null, completed_at: null };
