@@ -15,13 +15,13 @@ interface Tls {
   key: string;
 }
 
-function tableServer(tls?: Tls) {
+function tableServer(tls?: Tls, port = 0) {
   // host, port, keepAlive, dbPath, debugLog, accessLog, accessLogStream, debugLogPath, loose,
   // skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, inMemory
   return new TableServer(
     new TableConfiguration(
       '127.0.0.1',
-      0,
+      port,
       undefined,
       undefined,
       false,
@@ -74,8 +74,9 @@ export interface Azurite {
   close(): Promise<void>;
 }
 
-export async function startAzuriteTables(): Promise<Azurite> {
-  const server = tableServer();
+/** Azurite's Table service on `port` (0: any free port). */
+export async function startAzuriteTables(listenPort = 0): Promise<Azurite> {
+  const server = tableServer(undefined, listenPort);
   await server.start();
   const { port } = server.httpServer.address();
   let requests = 0;

@@ -221,16 +221,17 @@ export function createLimiter(options: LimiterOptions): Limiter {
     let t = now();
     const oversized = dims.filter((d) => d.amount > d.limit);
     if (oversized.length) return reject(scope, dims, oversized, t, true);
-    if (storeDown(t)) {
-      // Judged without the store: nothing is leased or charged; the store is tried again soon.
-      if (!failOpen) return reject(scope, dims, dims, t);
-      return { admitted: true, now: t, headers: headersFor(scope, dims, t) };
-    }
     // Shortest window first: it is the scarcest, and leasing a longer window's units while a
     // shorter one is spent would strand them here while other instances go without.
     const byWindow = [...dims].sort((a, b) => a.windowMs - b.windowMs);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = now();
+      // Judged without the store (also when it failed this request's last take, so one request
+      // waits for at most one timeout): nothing is leased or charged; the store is tried again soon.
+      if (storeDown(current)) {
+        if (!failOpen) return reject(scope, dims, dims, t);
+        return { admitted: true, now: t, headers: headersFor(scope, dims, t) };
+      }
       // A window ended while this request waited for the store: judge it in the current one.
       if (superseded(scope, dims, t)) t = current;
       const lacking = byWindow.filter((d) => leaseFor(scope, d, t).available < d.amount);
