@@ -1,9 +1,14 @@
 // SIGTERM on the built standalone server: nothing in flight is reset, answers in flight finish
 // within SHUTDOWN_GRACE_SECONDS, a stream that must be cut ends with AOAI's error event, and the
-// process exits as soon as nothing is left.
+// process exits as soon as nothing is left. kill -9 of a recording instance loses no exchange
+// whose answer a client has received in full.
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSimulatorProcess } from '../loadtest/processes';
 import { KEY } from './helpers';
+import { startUpstream } from './upstream';
 
 const V = 'api-version=2024-10-21';
 const exited = (child: import('node:child_process').ChildProcess) =>
@@ -54,4 +59,46 @@ describe('SIGTERM', () => {
     expect(text).not.toContain('[DONE]');
     expect(await exit).toBeLessThan(8000);
   });
+});
+
+describe('kill -9 while recording', () => {
+  it('every exchange a client has received in full is in the recording files', async () => {
+    const upstream = await startUpstream();
+    const dir = mkdtempSync(join(tmpdir(), 'aoai-kill-'));
+    const sim = await startSimulatorProcess({
+      SIMULATOR_API_KEY: KEY,
+      SIMULATOR_MODE: 'record',
+      RECORDING_DIR: dir,
+      AZURE_OPENAI_ENDPOINT: upstream.url,
+      AZURE_OPENAI_KEY: 'upstream-key',
+    });
+    const received: string[] = [];
+    const failed: string[] = [];
+    // 60 distinct exchanges, every other one a paced stream, sent 25 ms apart; the process is
+    // killed as the 20th answer is received in full.
+    const sent = Array.from({ length: 60 }, async (_, i) => {
+      await new Promise((r) => setTimeout(r, i * 25));
+      const marker = `exchange${String(i).padStart(3, '0')}`;
+      try {
+        const res = await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, {
+          messages: [{ role: 'user', content: marker }],
+          stream: i % 2 === 0,
+        });
+        const text = await res.text();
+        if (res.status === 200 && (i % 2 === 1 || text.includes('[DONE]'))) received.push(marker);
+        // Killed the moment a client has its answer: the least time there could be to save it.
+        if (received.length === 20) sim.process.kill('SIGKILL');
+      } catch {
+        failed.push(marker); // cut by the kill: never acknowledged
+      }
+    });
+    await Promise.all(sent);
+    await upstream.close();
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml'));
+    const saved = files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    console.log(`kill -9: ${received.length} answered in full, ${failed.length} cut; ${files.length} file(s)`);
+    expect(received.length).toBeGreaterThan(5);
+    expect(failed.length).toBeGreaterThan(5);
+    expect(received.filter((marker) => !saved.includes(marker))).toEqual([]);
+  }, 30000);
 });

@@ -110,7 +110,7 @@ export function createRecordReplay(config: SimulatorConfig, store: RecordingStor
         answer.headers.forEach((value, name) => {
           if (!['content-length', 'transfer-encoding', 'connection', 'date'].includes(name)) recorded[name] = [value];
         });
-        library.add(
+        const saved = library.add(
           key,
           interactionOf(request, path, body, key, {
             status: answer.status,
@@ -120,7 +120,7 @@ export function createRecordReplay(config: SimulatorConfig, store: RecordingStor
             durationMs: Date.now() - started,
           }),
         );
-        return new Response(bytes, { status: answer.status, headers: answer.headers });
+        return endAfter(new Response(bytes, { status: answer.status, headers: answer.headers }), saved);
       }
       const url = new URL(request.url);
       // Only paths under the upstream's /openai/, as the client encoded them (never a decoded
@@ -132,15 +132,13 @@ export function createRecordReplay(config: SimulatorConfig, store: RecordingStor
         headers: request.headers,
         body,
       });
-      captured
-        .then((exchange) => {
-          if (!exchange) return;
-          const usage = usageOf(exchange);
-          onAnswered?.({ promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 });
-          library.add(key, interactionOf(request, path, body, key, exchange));
-        })
-        .catch((err) => log.error(`recording ${key.file}: ${(err as Error).message}`));
-      return response;
+      const saved = captured.then((exchange) => {
+        if (!exchange) return;
+        const usage = usageOf(exchange);
+        onAnswered?.({ promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 });
+        return library.add(key, interactionOf(request, path, body, key, exchange));
+      });
+      return endAfter(response, saved);
     },
     save: () => library.save(),
     close: () => library.close(),
@@ -268,4 +266,22 @@ function isForwardablePath(rawPath: string): boolean {
     if (i === 2 && segments[1] === 'deployments' && !DEPLOYMENT_NAME.test(segment)) return false;
   }
   return true;
+}
+
+// How long an answer's last byte may wait for its exchange to be saved (a store that hangs must not hold the client).
+const SAVE_BEFORE_END_MS = 5000;
+
+/**
+ * With autosave, an answer ends only once its exchange is saved (or the save has failed, or
+ * SAVE_BEFORE_END_MS passed): a client that has the whole answer can count on it surviving a
+ * crash of this instance. Without autosave, saves are left to /++/save-recordings and shutdown.
+ */
+function endAfter(response: Response, saved: Promise<void>): Response {
+  const settled = saved.catch((err: unknown) => log.error(`recording not saved: ${(err as Error).message}`));
+  if (!response.body) return response;
+  const bounded = () => Promise.race([settled, new Promise<void>((r) => setTimeout(r, SAVE_BEFORE_END_MS).unref())]);
+  return new Response(response.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: bounded })), {
+    status: response.status,
+    headers: response.headers,
+  });
 }

@@ -33,8 +33,11 @@ export interface SaveSummary {
 
 export interface RecordingLibrary {
   find(key: RequestKey): Promise<Interaction | undefined>;
-  /** Adds an interaction recorded here: served at once, saved now (autosave) or by `save()`. */
-  add(key: RequestKey, interaction: Interaction): void;
+  /**
+   * Adds an interaction recorded here: served at once, saved now (autosave) or by `save()`.
+   * With autosave, the promise settles when the save that holds it has been written (or failed; it is then retried).
+   */
+  add(key: RequestKey, interaction: Interaction): Promise<void>;
   save(): Promise<SaveSummary>;
   readonly unsaved: number;
   /** Waits for saves under way and saves what is left. */
@@ -65,7 +68,8 @@ export function createRecordingLibrary(options: LibraryOptions): RecordingLibrar
   const pending = new Map<string, Map<string, { key: RequestKey; interaction: Interaction }>>();
   /** Per-file chain: one save of a file at a time in this instance. */
   const saving = new Map<string, Promise<unknown>>();
-  const autosaveQueued = new Set<string>();
+  // A file's save that has not started yet: what is added meanwhile goes with it.
+  const autosaveQueued = new Map<string, Promise<void>>();
   let closed = false;
 
   function refresh(): Promise<void> {
@@ -159,13 +163,13 @@ export function createRecordingLibrary(options: LibraryOptions): RecordingLibrar
     }
   }
 
-  function add(key: RequestKey, interaction: Interaction): void {
+  function add(key: RequestKey, interaction: Interaction): Promise<void> {
     let forFile = pending.get(key.file);
     if (!forFile) pending.set(key.file, (forFile = new Map()));
     forFile.set(key.hash, { key, interaction });
     const entry = files.get(key.file);
     if (entry) put(entry, key.hash, interaction);
-    if (options.autosave && !closed) autosave(key.file);
+    return options.autosave && !closed ? autosave(key.file) : Promise.resolve();
   }
 
   function serially<T>(file: string, work: () => Promise<T>): Promise<T> {
@@ -178,19 +182,25 @@ export function createRecordingLibrary(options: LibraryOptions): RecordingLibrar
     return run;
   }
 
-  function autosave(file: string): void {
-    if (autosaveQueued.has(file)) return; // the queued save will take this one too
-    autosaveQueued.add(file);
-    serially(file, () => {
+  function autosave(file: string): Promise<void> {
+    const queued = autosaveQueued.get(file);
+    if (queued) return queued; // the queued save will take this one too
+    const saved = serially(file, () => {
       autosaveQueued.delete(file);
       return saveFile(file);
-    }).catch((err) => {
-      log.error(`recording ${file} not saved to ${store.name} (will retry): ${(err as Error).message}`);
-      if (!closed)
-        setTimeout(() => {
-          if (pending.has(file)) autosave(file);
-        }, AUTOSAVE_RETRY_MS).unref();
-    });
+    }).then(
+      () => undefined,
+      (err: unknown) => {
+        log.error(`recording ${file} not saved to ${store.name} (will retry): ${(err as Error).message}`);
+        if (!closed)
+          setTimeout(() => {
+            if (pending.has(file)) void autosave(file);
+          }, AUTOSAVE_RETRY_MS).unref();
+        throw err;
+      },
+    );
+    autosaveQueued.set(file, saved);
+    return saved;
   }
 
   /** Writes this file's pending interactions, merged into the stored file. Returns how many. */
