@@ -68,6 +68,13 @@ function pacedEvents(events: string[], offsets: number[], startedAt: number, tim
           const now = Date.now();
           let chunk = '';
           while (next < events.length && dueAt(next) <= now) chunk += events[next++];
+          // A timer can fire before Date.now() reaches its due time (the loop's clock is read
+          // once per turn): wait again. Resolving with nothing enqueued would leave the stream
+          // waiting for a pull that never comes.
+          if (!chunk && next < events.length) {
+            timer = setTimeout(send, Math.max(1, dueAt(next) - now));
+            return;
+          }
           if (chunk) controller.enqueue(utf8.encode(chunk));
           if (next >= events.length) controller.close();
           resolve();
