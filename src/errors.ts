@@ -86,6 +86,10 @@ export const missingParameter = (param: string) => invalidRequest(`Missing requi
 export const invalidType = (param: string, expected: string, got: unknown) =>
   invalidRequest(`Invalid type for '${param}': expected ${expected}, but got ${describeType(got)} instead.`, param, 'invalid_type');
 
+/** A strict schema past OpenAI's documented size limits: "Invalid schema for response_format 'x': 11 levels of nesting exceeds limit of 10." */
+export const invalidSchema = (kind: 'response_format' | 'function', name: string, problem: string, param: string) =>
+  invalidRequest(`Invalid schema for ${kind} '${name}': ${problem}`, param, 'invalid_json_schema');
+
 export const invalidValue = (param: string, message: string) => invalidRequest(message, param, 'invalid_value');
 
 export const unsupportedParameter = (param: string, message: string) => invalidRequest(message, param, 'unsupported_parameter');

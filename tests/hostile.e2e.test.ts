@@ -172,6 +172,72 @@ describe('hostile JSON Schemas are answered, bounded, never a 500', () => {
   }
 });
 
+describe("strict schemas past OpenAI's documented limits are a 400 naming the problem", () => {
+  const nested = (levels: number): unknown =>
+    levels === 1 ? { type: 'object', properties: { leaf: { type: 'string' } } } : { type: 'object', properties: { next: nested(levels - 1) } };
+  const manyProperties = { type: 'object', properties: Object.fromEntries(Array.from({ length: 5001 }, (_, i) => [`p${i}`, { type: 'string' }])) };
+  const manyEnums = { type: 'object', properties: { e: { type: 'string', enum: Array.from({ length: 1001 }, (_, i) => `v${i}`) } } };
+  const longEnum = { type: 'object', properties: { e: { type: 'string', enum: Array.from({ length: 300 }, (_, i) => `${'x'.repeat(60)}${i}`) } } };
+  let sim: TestSimulator;
+  beforeAll(async () => {
+    sim = await startSimulator();
+  });
+  afterAll(() => sim.close());
+  const strictFormat = (schema: unknown) => ({ ...chat, response_format: { type: 'json_schema', json_schema: { name: 'shape', strict: true, schema } } });
+
+  it('nesting: 10 levels are served, 11 are refused (chat, tools and Responses)', async () => {
+    expect((await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, strictFormat(nested(10)))).status).toBe(200);
+    const refused = await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, strictFormat(nested(11)));
+    expect(refused.status).toBe(400);
+    expect((await refused.json()).error).toMatchObject({
+      message: "Invalid schema for response_format 'shape': 11 levels of nesting exceeds limit of 10.",
+      type: 'invalid_request_error',
+      param: 'response_format',
+    });
+    const tool = await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, {
+      ...chat,
+      tools: [{ type: 'function', function: { name: 'f', strict: true, parameters: nested(11) } }],
+    });
+    expect(tool.status).toBe(400);
+    expect((await tool.json()).error.param).toBe('tools[0].function.parameters');
+    const responses = await post(sim.url, '/openai/v1/responses', {
+      model: 'gpt-4o',
+      input: 'hi',
+      text: { format: { type: 'json_schema', name: 'shape', strict: true, schema: nested(11) } },
+    });
+    expect(responses.status).toBe(400);
+    expect((await responses.json()).error.message).toContain('11 levels of nesting exceeds limit of 10');
+  });
+
+  it("properties, enum values and an enum's string length over the limits are refused; non-strict schemas are not checked", async () => {
+    for (const [schema, words] of [
+      [manyProperties, '5001 object properties exceeds limit of 5000'],
+      [manyEnums, '1001 enum values exceeds limit of 1000'],
+      [longEnum, 'exceeds the limit of 15000'],
+    ] as const) {
+      const res = await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, strictFormat(schema));
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.message).toContain(words);
+    }
+    const loose = await post(sim.url, `/openai/deployments/gpt-4o/chat/completions?${V}`, {
+      ...chat,
+      response_format: { type: 'json_schema', json_schema: { name: 'shape', schema: nested(40) } },
+    });
+    expect(loose.status).toBe(200);
+  });
+
+  it('a strict schema nested 30,000 deep (a 1 MB body) is measured without overflowing', async () => {
+    const deep = `${'{"type":"object","properties":{"a":'.repeat(30000)}{"type":"string"}${'}}'.repeat(30000)}`;
+    const res = await fetch(`${sim.url}/openai/deployments/gpt-4o/chat/completions?${V}`, {
+      method: 'POST',
+      headers: { 'api-key': KEY, 'content-type': 'application/json' },
+      body: `{"messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"deep","strict":true,"schema":${deep}}}}`,
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toContain('30000 levels of nesting exceeds limit of 10');
+  });
+});
+
 describe('work per request is bounded', () => {
   it('n 128 x max_tokens 4096 x top_logprobs 20 is a 400 naming n, at once; n 128 alone is served', async () => {
     const sim = await startSimulator();

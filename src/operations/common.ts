@@ -1,8 +1,9 @@
 // What chat and legacy completions share: Azure's filter annotations, usage, fingerprints, the
-// generated text of one choice (length, stop sequences) and its logprobs.
+// generated text of one choice (length, stop sequences) and its logprobs; the strict-schema limits.
 
 import type { Encoding, ModelInfo } from '../catalogue';
-import { invalidValue, invalidRequest } from '../errors';
+import { invalidRequest, invalidSchema, invalidValue } from '../errors';
+import { schemaLimitProblem } from '../content/schema-limits';
 import { md5Hex, type Rng } from '../random';
 import { drawLength, generatePieces, VOCABULARY } from '../content/text';
 import { tokenPieces } from '../content/tokens';
@@ -131,4 +132,10 @@ export function tokenLogprobs(piece: string, topCount: number, rng: Rng): TokenL
     top.push({ token: word, logprob: next, bytes: bytesOf(word) });
   }
   return { token: piece, logprob, bytes: bytesOf(piece), top_logprobs: top.slice(0, topCount) };
+}
+
+/** A strict schema is held to OpenAI's size limits (a non-strict one is only a hint to the model). */
+export function checkStrictSchema(kind: 'response_format' | 'function', name: string, schema: unknown, param: string): void {
+  const problem = schemaLimitProblem(schema);
+  if (problem) throw invalidSchema(kind, name, problem, param);
 }

@@ -6,7 +6,7 @@ import { decodeUtf8 } from '../../http';
 import { requestBody, type RequestContext } from '../operation';
 import { countChatPromptTokens } from '../../content/tokens';
 import { isObject, optBool, optEnum, optInt, optNumber, optObject, optStop, parseJsonObject, type Json } from '../../validate';
-import { checkCompletionBudget } from '../common';
+import { checkCompletionBudget, checkStrictSchema } from '../common';
 
 export interface ToolDefinition {
   name: string;
@@ -162,6 +162,7 @@ function readTools(body: Json): ToolDefinition[] {
       );
     }
     if (fn.parameters !== undefined && !isObject(fn.parameters)) throw invalidType(`${param}.function.parameters`, 'an object', fn.parameters);
+    if (fn.strict === true) checkStrictSchema('function', fn.name, fn.parameters, `${param}.function.parameters`);
     return { name: fn.name, description: typeof fn.description === 'string' ? fn.description : undefined, parameters: fn.parameters as Json | undefined };
   });
 }
@@ -199,6 +200,7 @@ function readResponseFormat(body: Json, messages: Json[]): ResponseFormat {
     if (!isObject(spec)) throw missingParameter('response_format.json_schema');
     if (typeof spec.name !== 'string') throw missingParameter('response_format.json_schema.name');
     if (spec.schema !== undefined && !isObject(spec.schema)) throw invalidType('response_format.json_schema.schema', 'an object', spec.schema);
+    if (spec.strict === true) checkStrictSchema('response_format', spec.name, spec.schema, 'response_format');
     return { type, name: spec.name, schema: (spec.schema as Json | undefined) ?? { type: 'object' } };
   }
   return { type: 'text' };

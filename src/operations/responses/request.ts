@@ -8,7 +8,7 @@ import { decodeUtf8 } from '../../http';
 import { uuid } from '../../random';
 import { isObject, optBool, optEnum, optInt, optNumber, optObject, parseJsonObject, type Json } from '../../validate';
 import type { ResponseFormat, ToolDefinition } from '../chat-completions';
-import { checkCompletionBudget } from '../common';
+import { checkCompletionBudget, checkStrictSchema } from '../common';
 import { requestBody, type RequestContext } from '../operation';
 
 export interface ResponsesRequest {
@@ -177,6 +177,7 @@ function readTools(body: Json): { tools: ToolDefinition[]; toolsEcho: Json[] } {
     }
     if (tool.parameters !== undefined && tool.parameters !== null && !isObject(tool.parameters))
       throw invalidType(`${param}.parameters`, 'an object', tool.parameters);
+    if (tool.strict === true) checkStrictSchema('function', tool.name, tool.parameters, `${param}.parameters`);
     return {
       name: tool.name,
       description: typeof tool.description === 'string' ? tool.description : undefined,
@@ -219,6 +220,7 @@ function readFormat(body: Json, instructions: string | null, input: Json[]): Res
   if (type === 'json_schema') {
     if (typeof format.name !== 'string') throw missingParameter('text.format.name');
     if (!isObject(format.schema)) throw missingParameter('text.format.schema');
+    if (format.strict === true) checkStrictSchema('response_format', format.name, format.schema, 'text.format.schema');
     return { type, name: format.name, schema: format.schema };
   }
   return { type: 'text' };
