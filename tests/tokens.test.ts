@@ -81,4 +81,32 @@ describe('long runs over HTTP', () => {
       await sim.close();
     }
   });
+
+  it('a prompt near the context window is counted exactly; one far past it is refused with an estimate', async () => {
+    const sim = await startSimulator();
+    try {
+      const refusal = async (content: string) => {
+        const response = await post(sim.url, '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', {
+          messages: [{ role: 'user', content }],
+        });
+        expect(response.status).toBe(400);
+        const { error } = await response.json();
+        expect(error.code).toBe('context_length_exceeded');
+        return Number(/\((\d+) in the messages/.exec(error.message)?.[1]);
+      };
+      // 1.5 times gpt-4o's 128,000 window: under the counting limit, so exact (framing: 3 + 3, and the role).
+      const framing = 6 + countTokens('user', 'o200k_base');
+      const near = 'A'.repeat(8).repeat(192_000);
+      expect(await refusal(near)).toBe(countTokens(near, 'o200k_base') + framing);
+      // One 4 MB run, and 2.4 MB of words: past twice the window, estimated at the rate counted so far.
+      for (const far of ['A'.repeat(4_000_000), 'hello world '.repeat(200_000)]) {
+        const exact = countTokens(far, 'o200k_base') + framing;
+        const estimate = await refusal(far);
+        expect(estimate).toBeGreaterThan(2 * 128_000);
+        expect(Math.abs(estimate - exact) / exact).toBeLessThan(0.05);
+      }
+    } finally {
+      await sim.close();
+    }
+  }, 120000);
 });

@@ -35,13 +35,30 @@ const keyOf = (bytes: Uint8Array, from: number, to: number) => {
   return key;
 };
 
-/** Tokens in `text`, every character counted as text (special-token strings included, as the API counts user content). */
-export function countBpeTokens(text: string, ranks: BpeRanks): number {
+// A run longer than this, when counting to a limit, is first sampled.
+const SAMPLE_BYTES = 65536;
+
+/**
+ * Tokens in `text`, every character counted as text (special-token strings included, as the API
+ * counts user content). Exact up to `limit`; past it, counting stops and the rest is estimated
+ * at the rate so far (a 20 MB prompt far past any context window costs no more than the window).
+ */
+export function countBpeTokens(text: string, ranks: BpeRanks, limit = Infinity): number {
   const { rankMap } = ranks;
   let count = 0;
   for (const match of text.matchAll(new RegExp(ranks.pattern))) {
     const piece = utf8.encode(match[0]);
+    if (piece.length > SAMPLE_BYTES && limit !== Infinity) {
+      // One run far past the limit (a base64 blob, "AAAA…"): its sample's rate says so without
+      // merging megabytes; a run that may fit is counted exactly.
+      const estimate = Math.ceil((partStarts(piece.subarray(0, SAMPLE_BYTES), rankMap).length * piece.length) / SAMPLE_BYTES);
+      if (count + estimate > 2 * limit) return Math.ceil(((count + estimate) * text.length) / (match.index + match[0].length));
+    }
     count += piece.length === 1 || rankMap.has(keyOf(piece, 0, piece.length)) ? 1 : partStarts(piece, rankMap).length;
+    if (count > limit) {
+      const read = match.index + match[0].length;
+      return read >= text.length ? count : Math.ceil((count * text.length) / read);
+    }
   }
   return count;
 }

@@ -46,13 +46,14 @@ const ranksOf = (encoding: Encoding) => (ranks[encoding] ??= bpeRanks(RANKS[enco
 /** Text as its tokens' strings (a character split across tokens stays whole in one piece). */
 export const tokenPieces = (text: string, encoding: Encoding): string[] => splitBpe(text, ranksOf(encoding));
 
-export function countTokens(text: string, encoding: Encoding): number {
+/** Tokens in `text`: exact up to `limit`, an estimate above it past that (see countBpeTokens). */
+export function countTokens(text: string, encoding: Encoding, limit = Infinity): number {
   if (text.length === 0) return 0;
   const cache = counted[encoding];
   let n = cache.get(text);
   if (n === undefined) {
-    n = countBpeTokens(text, ranksOf(encoding));
-    if (text.length <= CACHEABLE_LENGTH) {
+    n = countBpeTokens(text, ranksOf(encoding), limit);
+    if (text.length <= CACHEABLE_LENGTH && n <= limit) {
       if (cache.size >= CACHE_LIMIT) cache.clear();
       cache.set(text, n);
     }
@@ -69,9 +70,10 @@ const REPLY_PRIMING = 3;
 const IMAGE_TOKENS_LOW = 85;
 const IMAGE_TOKENS_HIGH = 85 + 170 * 4;
 
-export function countChatPromptTokens(messages: readonly unknown[], tools: readonly unknown[] | undefined, encoding: Encoding): number {
-  const count = (s: string) => countTokens(s, encoding);
+/** A conversation's prompt tokens: exact up to `limit`, an estimate above it past that. */
+export function countChatPromptTokens(messages: readonly unknown[], tools: readonly unknown[] | undefined, encoding: Encoding, limit = Infinity): number {
   let total = REPLY_PRIMING;
+  const count = (s: string) => countTokens(s, encoding, Math.max(0, limit - total));
   for (const message of messages) {
     if (!isObject(message)) continue;
     total += TOKENS_PER_MESSAGE;

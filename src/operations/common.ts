@@ -49,6 +49,12 @@ export function usage(promptTokens: number, completionTokens: number): Usage {
 }
 
 /** AOAI's 400s for a completion budget the model cannot give. */
+/**
+ * How far prompts are counted exactly: twice the context window, so the context-length error names
+ * the exact count of any prompt near the window; one far past it is estimated past this point.
+ */
+export const countingLimit = (model: ModelInfo) => 2 * model.contextWindow;
+
 export function checkCompletionBudget(model: ModelInfo, promptTokens: number, maxTokens: number | undefined, param: string, promptParam: string): void {
   if (maxTokens !== undefined && maxTokens > model.maxOutputTokens) {
     throw invalidValue(

@@ -7,7 +7,7 @@ import { requestBody, type Operation, type RequestContext } from './operation';
 import { mathRng, randomId, seededRng, type Rng } from '../random';
 import { countTokens } from '../content/tokens';
 import { optBool, optInt, optNumber, optObject, optStop, parseJsonObject, type Json } from '../validate';
-import { checkCompletionBudget, choiceFilterResults, generateText, promptFilterResults, tokenLogprobs, type FinishReason } from './common';
+import { checkCompletionBudget, choiceFilterResults, countingLimit, generateText, promptFilterResults, tokenLogprobs, type FinishReason } from './common';
 
 // OpenAI's documented default for this API.
 const DEFAULT_MAX_TOKENS = 16;
@@ -29,7 +29,7 @@ export interface CompletionRequest {
 export async function parseCompletion(ctx: RequestContext): Promise<CompletionRequest> {
   const body = parseJsonObject(decodeUtf8(await requestBody(ctx, ctx.config.maxRequestBodyBytes)));
   const model = ctx.deployment.model;
-  const prompts = readPrompts(body, model.encoding);
+  const prompts = readPrompts(body, model.encoding, countingLimit(model));
   const maxTokens = optInt(body, 'max_tokens', 1) ?? DEFAULT_MAX_TOKENS;
   const stream = optBool(body, 'stream') ?? false;
   const streamOptions = optObject(body, 'stream_options');
@@ -55,14 +55,14 @@ export async function parseCompletion(ctx: RequestContext): Promise<CompletionRe
   };
 }
 
-function readPrompts(body: Json, encoding: 'cl100k_base' | 'o200k_base'): CompletionRequest['prompts'] {
+function readPrompts(body: Json, encoding: 'cl100k_base' | 'o200k_base', limit: number): CompletionRequest['prompts'] {
   const prompt = body.prompt;
   if (prompt === undefined || prompt === null) throw missingParameter('prompt');
   const isTokens = (v: unknown): v is number[] => Array.isArray(v) && v.every((t) => Number.isInteger(t));
-  if (typeof prompt === 'string') return [{ text: prompt, tokens: countTokens(prompt, encoding) }];
+  if (typeof prompt === 'string') return [{ text: prompt, tokens: countTokens(prompt, encoding, limit) }];
   if (isTokens(prompt) && prompt.length) return [{ text: '', tokens: prompt.length }];
   if (Array.isArray(prompt) && prompt.length) {
-    if (prompt.every((p) => typeof p === 'string')) return (prompt as string[]).map((text) => ({ text, tokens: countTokens(text, encoding) }));
+    if (prompt.every((p) => typeof p === 'string')) return (prompt as string[]).map((text) => ({ text, tokens: countTokens(text, encoding, limit) }));
     if (prompt.every(isTokens)) return (prompt as number[][]).map((t) => ({ text: '', tokens: t.length }));
   }
   throw invalidType('prompt', 'a string, an array of strings, an array of tokens or an array of token arrays', prompt);

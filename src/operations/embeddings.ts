@@ -21,8 +21,9 @@ export interface EmbeddingRequest {
 export async function parseEmbedding(ctx: RequestContext): Promise<EmbeddingRequest> {
   const body = parseJsonObject(decodeUtf8(await requestBody(ctx, ctx.config.maxRequestBodyBytes)));
   const { model } = ctx.deployment;
-  const inputs = readInputs(body.input, model.encoding);
   const limit = model.maxInputTokens ?? 8191;
+  // Counted exactly to twice the input limit; an input far past it is estimated past that point.
+  const inputs = readInputs(body.input, model.encoding, 2 * limit);
   const longest = inputs.reduce((max, i) => Math.max(max, i.tokens), 0);
   if (longest > limit) {
     throw invalidRequest(
@@ -50,12 +51,12 @@ export async function parseEmbedding(ctx: RequestContext): Promise<EmbeddingRequ
 /** The deployment's `embeddingSize` (Python simulator config) overrides the model's default. */
 const nativeEmbeddingSize = (ctx: RequestContext) => ctx.deployment.embeddingSize ?? ctx.deployment.model.embeddingSize ?? 1536;
 
-function readInputs(input: unknown, encoding: 'cl100k_base' | 'o200k_base'): EmbeddingRequest['inputs'] {
+function readInputs(input: unknown, encoding: 'cl100k_base' | 'o200k_base', limit: number): EmbeddingRequest['inputs'] {
   if (input === undefined || input === null) throw missingParameter('input');
   const isTokens = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((t) => Number.isInteger(t) && t >= 0);
   const text = (s: string) => {
     if (s.length === 0) throw invalidValue('input', "Invalid 'input': empty string. Expected a non-empty string.");
-    return { key: 's:' + s, tokens: countTokens(s, encoding), chars: s.length };
+    return { key: 's:' + s, tokens: countTokens(s, encoding, limit), chars: s.length };
   };
   const tokens = (t: number[]) => ({ key: 't:' + t.join(','), tokens: t.length, chars: t.length * 4 });
   let items: EmbeddingRequest['inputs'];

@@ -8,7 +8,7 @@ import { decodeUtf8 } from '../../http';
 import { uuid } from '../../random';
 import { isObject, optBool, optEnum, optInt, optNumber, optObject, parseJsonObject, type Json } from '../../validate';
 import type { ResponseFormat, ToolDefinition } from '../chat-completions';
-import { checkCompletionBudget, checkStrictSchema } from '../common';
+import { checkCompletionBudget, checkStrictSchema, countingLimit } from '../common';
 import { requestBody, type RequestContext } from '../operation';
 
 export interface ResponsesRequest {
@@ -87,7 +87,12 @@ export async function parseResponsesRequest(ctx: RequestContext): Promise<Respon
   }
   const earlier = previousResponseId ? await earlierTurns(ctx, previousResponseId) : [];
   const conversation = [...earlier, ...input];
-  const promptTokens = countChatPromptTokens(chatMessages(instructions, conversation), tools.length ? chatTools(tools) : undefined, model.encoding);
+  const promptTokens = countChatPromptTokens(
+    chatMessages(instructions, conversation),
+    tools.length ? chatTools(tools) : undefined,
+    model.encoding,
+    countingLimit(model),
+  );
   checkCompletionBudget(model, promptTokens, maxOutputTokens, 'max_output_tokens', 'input');
 
   return {
