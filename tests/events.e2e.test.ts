@@ -101,6 +101,34 @@ describe('event codes', () => {
     expect((await ask(attendeeClient(sim.url, KEY))).choices).toHaveLength(1);
   });
 
+  it("take the workshop proxy's openai-event-code header: it is the code over api-key, but the simulator key wins", async () => {
+    const viaHeader = (key: string, code: string) =>
+      new AzureOpenAI({
+        endpoint: sim.url,
+        apiKey: key,
+        apiVersion: API_VERSION,
+        deployment: 'gpt-4o',
+        maxRetries: 0,
+        defaultHeaders: { 'openai-event-code': code },
+      });
+    // The proxy's client: a placeholder key, the code in the header.
+    expect((await ask(viaHeader('placeholder', 'WORKSHOP-2026/dave'))).choices).toHaveLength(1);
+    // A valid code in api-key does not rescue an ended one in the header.
+    const ended = await apiError(ask(viaHeader('WORKSHOP-2026', 'PAST-EVENT1')));
+    expect(ended.status).toBe(401);
+    expect(ended.message).toMatch(/has ended/);
+    // The organiser's simulator key passes whatever the header says.
+    expect((await ask(viaHeader(KEY, 'NO-SUCH-CODE'))).choices).toHaveLength(1);
+    // The event's deployments still bind: this one is not among them.
+    const other = await post(
+      sim.url,
+      chatPath('gpt-35-turbo'),
+      { messages: [{ role: 'user', content: 'hi' }] },
+      { 'api-key': 'x', 'openai-event-code': 'WORKSHOP-2026' },
+    );
+    expect(other.status).toBe(404);
+  });
+
   it('refuse unknown, inactive, not started and ended codes with 401s that say which, and nothing else', async () => {
     const unknown = await apiError(ask(attendeeClient(sim.url, 'NO-SUCH-CODE')));
     expect(unknown.status).toBe(401);

@@ -1,11 +1,16 @@
 // Stage: who is calling. The simulator key (api-key, or Authorization: Bearer) passes; any other
 // key is tried as an event code (attendees), which may also limit the deployments they reach.
+// The workshop proxy's clients send the code in `openai-event-code`: when it comes, it is the
+// code (over api-key/Authorization), unless those carry the simulator key, which always wins.
 
 import { timingSafeEqual } from 'node:crypto';
 import { deploymentNotFound, unauthorized } from '../errors';
 import type { EventIdentity } from '../events/directory';
 import { entraVerifier, looksLikeJwt } from './entra';
 import { settle, type Exchange, type Next, type Services, type Stage } from './exchange';
+
+/** The workshop proxy's header for an attendee's event code. */
+export const EVENT_CODE_HEADER = 'openai-event-code';
 
 /** The key a client sent: the named header; for `api-key`, else `Authorization: Bearer`. */
 function suppliedKey(request: Request, header = 'api-key'): string | null {
@@ -47,12 +52,17 @@ export function authenticate(services: Services): Stage {
   const entra = services.config.entra && entraVerifier(services.config.entra);
   return (x, next) => {
     if (services.isAuthorized(x.request)) return next(x);
+    const eventCode = x.request.headers.get(EVENT_CODE_HEADER)?.trim() || undefined;
     const supplied = suppliedKey(x.request);
+    const directory = services.events();
+    if (eventCode) {
+      if (!directory) throw unauthorized();
+      return settle(directory.authenticate(eventCode), (attendee) => admitAttendee(x, next, attendee));
+    }
     // An Entra ID token (keys and event codes keep working beside it).
     if (entra && supplied && looksLikeJwt(supplied) && x.request.headers.has('authorization')) {
       return entra.verify(supplied, x.request).then(() => next(x));
     }
-    const directory = services.events();
     if (!directory || !supplied) throw unauthorized();
     return settle(directory.authenticate(supplied), (attendee) => admitAttendee(x, next, attendee));
   };
