@@ -141,6 +141,38 @@ export const SAVE_RECORDINGS_ROUTE: RouteDefinition = {
   functionsRoute: '++/save-recordings',
 };
 
+/** The workshop playground page (public: it asks for an event code or the key, kept in the browser's session). */
+export const PLAYGROUND_ROUTE: RouteDefinition = {
+  name: 'playground',
+  methods: ['GET'],
+  path: '/playground',
+  functionsRoute: 'playground',
+};
+
+/** The organisers' dashboard page (its data needs the simulator key; the page asks for it). */
+export const DASHBOARD_ROUTE: RouteDefinition = {
+  name: 'dashboard',
+  methods: ['GET'],
+  path: '/++/dashboard',
+  functionsRoute: '++/dashboard',
+};
+
+/** The dashboard's figures: deployments' use of their windows, recordings, events (simulator key required). */
+export const DASHBOARD_DATA_ROUTE: RouteDefinition = {
+  name: 'dashboardData',
+  methods: ['GET'],
+  path: '/++/dashboard/data',
+  functionsRoute: '++/dashboard/data',
+};
+
+/** The pages' static files (the chart library). */
+export const PAGE_ASSET_ROUTE: RouteDefinition = {
+  name: 'pageAssets',
+  methods: ['GET'],
+  path: '/++/assets/:file',
+  functionsRoute: '++/assets/{file}',
+};
+
 /** Functions only: everything else reaches the core, which answers with AOAI's 404/405 bodies. */
 export const FALLBACK_ROUTE: RouteDefinition = {
   // The host maps functions in name order (FunctionMetadataManager sorts them) and the first
@@ -161,5 +193,9 @@ export const ALL_ROUTES: readonly RouteDefinition[] = [
   METRICS_ROUTE,
   EVENTS_USAGE_ROUTE,
   SAVE_RECORDINGS_ROUTE,
+  PLAYGROUND_ROUTE,
+  DASHBOARD_ROUTE,
+  DASHBOARD_DATA_ROUTE,
+  PAGE_ASSET_ROUTE,
   FALLBACK_ROUTE,
 ];

@@ -152,7 +152,7 @@ describe('handlers answer as the standalone server does', () => {
     });
   }
 
-  it('errors, health, image files and unknown paths', async () => {
+  it('errors, health, image files, the pages and unknown paths', async () => {
     const pairs: [string, string, string][] = [
       ['chatCompletions', 'POST', `/openai/deployments/gpt-4o/chat/completions`],
       ['health', 'GET', '/'],
@@ -160,6 +160,9 @@ describe('handlers answer as the standalone server does', () => {
       ['zzCatchAll', 'GET', '/openai/unknown?api-version=2024-10-21'],
       ['listModels', 'GET', '/openai/models?api-version=2024-10-21'],
       ['saveRecordings', 'POST', '/++/save-recordings'],
+      ['playground', 'GET', '/playground'],
+      ['dashboard', 'GET', '/++/dashboard'],
+      ['pageAssets', 'GET', '/++/assets/uPlot.min.css'],
     ];
     for (const [name, method, path] of pairs) {
       const fromFunctions = await viaFunctions(name, method, path, { 'api-key': KEY }, method === 'POST' ? json({}) : undefined);

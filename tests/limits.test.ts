@@ -301,3 +301,32 @@ describe('limiter: exact values with an injected clock', () => {
     b.stop();
   });
 });
+
+for (const [name, make] of Object.entries(stores)) {
+  describe(`limiter usage across two instances: ${name}`, () => {
+    it("reports the whole app's use of each window: both instances' admissions, not their unspent leases", async () => {
+      // Not within 2 s of a 10 s window's end (a new window would start from 0 mid-test).
+      if (Date.now() % 10000 > 8000) await new Promise((r) => setTimeout(r, 10000 - (Date.now() % 10000) + 50));
+      const [a, b] = make();
+      const limits: DeploymentLimits = { tokensPerMinute: 60000, requestsPerMinute: 600, tokenLimited: true };
+      const one = createLimiter({ store: a });
+      const two = createLimiter({ store: b });
+      try {
+        for (let i = 0; i < 3; i++) expect((await one.admit('d', one.dimensions(limits, 100))).admitted).toBe(true);
+        for (let i = 0; i < 2; i++) expect((await two.admit('d', two.dimensions(limits, 50))).admitted).toBe(true);
+        const usage = await one.usage('d', one.dimensions(limits, 0));
+        // Instance two's lease is larger than what it spent: its unspent part is counted until handed back.
+        await two.close();
+        const after = await one.usage('d', one.dimensions(limits, 0));
+        const tokens = after.find((w) => w.kind === 'tokens')!;
+        const tenSeconds = after.find((w) => w.kind === 'requests' && w.windowMs === 10000)!;
+        expect(tokens).toMatchObject({ limit: 60000, used: 400, shared: true });
+        expect(tenSeconds).toMatchObject({ limit: 100, used: 5, shared: true });
+        expect(usage.find((w) => w.kind === 'tokens')!.used).toBeGreaterThanOrEqual(400);
+      } finally {
+        await one.close();
+        await two.close();
+      }
+    });
+  });
+}

@@ -1,5 +1,5 @@
 // The admin routes, all behind the simulator key: GET/PATCH /++/config, GET /++/metrics,
-// GET /++/events/usage and POST /++/save-recordings.
+// GET /++/events/usage, GET /++/dashboard/data and POST /++/save-recordings.
 
 import type { Hono } from 'hono';
 import type { SimulatorConfig } from '../config';
@@ -7,7 +7,8 @@ import { AoaiError, configStoreUnavailable, eventsNotConfigured, invalidConfigur
 import type { EventDirectory } from '../events/directory';
 import { baseHeaders, decodeUtf8, errorResponse, failureResponse, jsonResponse, readBody, textResponse, type Headers } from '../http';
 import type { RecordReplay } from '../modes/record-replay';
-import { CONFIG_ROUTE, EVENTS_USAGE_ROUTE, METRICS_ROUTE, SAVE_RECORDINGS_ROUTE } from '../routes';
+import { CONFIG_ROUTE, DASHBOARD_DATA_ROUTE, EVENTS_USAGE_ROUTE, METRICS_ROUTE, SAVE_RECORDINGS_ROUTE } from '../routes';
+import { dashboardData, type DashboardDeps } from './dashboard';
 import { ConfigPatchError, configView, type LiveConfig } from './live-config';
 import type { SimulatorMetrics } from '../telemetry/metrics';
 
@@ -19,6 +20,7 @@ export interface AdminDeps {
   events(): EventDirectory | undefined;
   recordings(): RecordReplay;
   isAuthorized(request: Request): boolean;
+  windowUsage: DashboardDeps['windowUsage'];
 }
 
 export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
@@ -74,8 +76,11 @@ export function registerAdminRoutes(app: Hono, deps: AdminDeps): void {
     textResponse(200, await deps.metrics.prometheus(), headers, 'text/plain; version=0.0.4; charset=utf-8'),
   );
 
+  const dashboardRoute = admin(async (_request, headers) => jsonResponse(200, await dashboardData(deps), { ...headers, 'cache-control': 'no-store' }));
+
   app.on(CONFIG_ROUTE.methods, CONFIG_ROUTE.path, (c) => configRoute(c.req.raw));
   app.post(SAVE_RECORDINGS_ROUTE.path, (c) => saveRecordings(c.req.raw));
   app.get(EVENTS_USAGE_ROUTE.path, (c) => eventUsage(c.req.raw));
   app.get(METRICS_ROUTE.path, (c) => metricsRoute(c.req.raw));
+  app.get(DASHBOARD_DATA_ROUTE.path, (c) => dashboardRoute(c.req.raw));
 }

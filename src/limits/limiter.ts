@@ -33,11 +33,27 @@ export interface Limiter {
   admit(scope: string, dimensions: Dimension[]): Promise<Admission>;
   /** Rejects before any parsing when `scope` is known to be out of requests right now. */
   quickReject(scope: string, limits: DeploymentLimits): Admission | undefined;
+  /**
+   * This window's use of each dimension across every instance: what the store has granted, less
+   * this instance's unspent lease (other instances' idle leases go back within about a second).
+   * `shared` is false when the store could not be asked: then the figure is this instance's.
+   */
+  usage(scope: string, dimensions: Dimension[]): Promise<WindowUsage[]>;
   /** Hands unused leases back to the store (also runs on a timer). */
   release(): Promise<void>;
   stop(): void;
   /** Stops, handing every unused lease back: what this instance leased and did not spend is freed for the others. */
   close(): Promise<void>;
+}
+
+export interface WindowUsage {
+  kind: LimitKind;
+  windowMs: number;
+  limit: number;
+  used: number;
+  /** When this window ends (epoch ms). */
+  endsAt: number;
+  shared: boolean;
 }
 
 // A lease idle this long is handed back so other instances can use it.
@@ -50,6 +66,12 @@ const MAX_ATTEMPTS = 12;
 // request tries it again while the others keep being judged without it.
 const OUTAGE_PROBE_MS = 1000;
 const OUTAGE_RETRY_MS = 1000;
+
+const counterKey = (scope: string, d: Dimension, windowStart: number): CounterKey => ({
+  scope,
+  window: `${String(windowStart).padStart(15, '0')}-${d.kind}-${d.windowMs}`,
+  expiresAt: windowStart + d.windowMs,
+});
 
 interface Lease {
   key: CounterKey;
@@ -94,7 +116,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
       return stored;
     }
     const lease: Lease = {
-      key: { scope, window: `${String(windowStart).padStart(15, '0')}-${d.kind}-${d.windowMs}`, expiresAt: windowStart + d.windowMs },
+      key: counterKey(scope, d, windowStart),
       limit: d.limit,
       windowStart,
       windowEnd: windowStart + d.windowMs,
@@ -108,6 +130,28 @@ export function createLimiter(options: LimiterOptions): Limiter {
     // window older than the stored one is never stored (admit re-judges such requests).
     if (!stored || stored.windowStart < windowStart) byScope.set(id, lease);
     return lease;
+  }
+
+  async function usage(scope: string, dims: Dimension[]): Promise<WindowUsage[]> {
+    const t = now();
+    return Promise.all(
+      dims.map(async (d) => {
+        const windowStart = Math.floor(t / d.windowMs) * d.windowMs;
+        const local = leases.get(scope)?.get(dimensionKey(d.kind, d.windowMs));
+        const mine = local && local.windowStart === windowStart ? local : undefined;
+        const base = { kind: d.kind, windowMs: d.windowMs, limit: d.limit, endsAt: windowStart + d.windowMs };
+        if (!storeDown(t)) {
+          try {
+            // Taking nothing reads the counter's remainder without changing it.
+            const { remaining } = await withTimeout(store.take(counterKey(scope, d, windowStart), 0, d.limit));
+            return { ...base, used: Math.max(0, d.limit - remaining - (mine?.available ?? 0)), shared: true };
+          } catch {
+            /* judged below from this instance's lease */
+          }
+        }
+        return { ...base, used: mine?.spent ?? 0, shared: false };
+      }),
+    );
   }
 
   /** How much to lease: this request's need, plus about 1/10 of a window of the local rate, at most 1/8 of what the store has left. */
@@ -301,6 +345,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
   return {
     dimensions,
     admit,
+    usage,
     quickReject,
     release: () => release(),
     stop: () => clearInterval(timer),

@@ -29,6 +29,8 @@ export interface RecordReplay {
     onAnswered?: (usage: { promptTokens: number; completionTokens: number }) => void,
   ): Promise<Response>;
   save(): Promise<SaveSummary>;
+  /** The recording files with their interaction counts (the dashboard's list). */
+  files(): Promise<{ file: string; interactions: number; unsaved: number }[]>;
   close(): Promise<void>;
 }
 
@@ -141,6 +143,7 @@ export function createRecordReplay(config: SimulatorConfig, store: RecordingStor
       return endAfter(response, saved);
     },
     save: () => library.save(),
+    files: () => library.files(),
     close: () => library.close(),
   };
 }

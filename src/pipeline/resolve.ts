@@ -42,7 +42,7 @@ export function deploymentResolver(config: SimulatorConfig): DeploymentResolver 
 }
 
 /** A deployment's windows: its own when configured, else those for undefined deployments. */
-function limitsOf(config: SimulatorConfig, deployment: Deployment): DeploymentLimits | undefined {
+export function limitsOf(config: SimulatorConfig, deployment: Deployment): DeploymentLimits | undefined {
   const defined = config.deployments.get(deployment.name) === deployment;
   const source = defined ? deployment : config.rateLimits.undefinedDeployment;
   if (!source.tokensPerMinute && !source.requestsPerMinute) return undefined;

@@ -1,5 +1,5 @@
 // Stage 1, route: the Hono app over the one route table. Extension routes first, then health,
-// generated images, the admin routes, each operation's route, and AOAI's 404/405 for the rest.
+// generated images, the admin routes, the pages, each operation's route, and AOAI's 404/405 for the rest.
 
 import { Hono } from 'hono';
 import { getPath } from 'hono/utils/url';
@@ -9,7 +9,9 @@ import type { ExtensionRoute } from '../extensions';
 import { baseHeaders, failureResponse, jsonResponse } from '../http';
 import { uriPath } from '../modes/recordings/format';
 import { serveImage } from '../operations/images';
+import { registerPageRoutes } from '../pages';
 import { arrive, type Services } from './exchange';
+import { limitsOf } from './resolve';
 import type { Pipelines } from './index';
 import { HEALTH_ROUTE, IMAGE_FILE_ROUTE, OPERATION_ROUTES, RESOURCE_ROUTES, type Method, type RouteDefinition } from '../routes';
 
@@ -19,7 +21,7 @@ const DEPLOYMENT_IN_PATH = /^\/openai\/deployments\/([^/]+)\//;
 export interface RouterDeps {
   services: Services;
   pipelines: Pipelines;
-  admin: Omit<AdminDeps, 'config' | 'metrics' | 'isAuthorized' | 'events' | 'recordings'>;
+  admin: Omit<AdminDeps, 'config' | 'metrics' | 'isAuthorized' | 'events' | 'recordings' | 'windowUsage'>;
   extensionRoutes: readonly ExtensionRoute[];
   /** Record mode also forwards paths an extension's forwarder may answer. */
   hasForwarders: () => boolean;
@@ -50,7 +52,12 @@ export function createRouter({ services, pipelines, admin, extensionRoutes, hasF
     isAuthorized: services.isAuthorized,
     events: services.events,
     recordings: services.recordings,
+    windowUsage: (deployment) => {
+      const limits = limitsOf(config, deployment);
+      return limits ? services.limiter.usage(deployment.name, services.limiter.dimensions(limits, 0)) : Promise.resolve([]);
+    },
   });
+  registerPageRoutes(app);
 
   const run = (request: Request, route: RouteDefinition, deployment: string | undefined, apiVersion: string | undefined) =>
     pipelines.operation[config.mode](arrive(request, baseHeaders(request, config.region), services, route, deployment, apiVersion));

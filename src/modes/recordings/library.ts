@@ -39,6 +39,8 @@ export interface RecordingLibrary {
    */
   add(key: RequestKey, interaction: Interaction): Promise<void>;
   save(): Promise<SaveSummary>;
+  /** Each recording file (the store's and this instance's unsaved ones, at most `limit`) with its interaction count. */
+  files(limit?: number): Promise<{ file: string; interactions: number; unsaved: number }[]>;
   readonly unsaved: number;
   /** Waits for saves under way and saves what is left. */
   close(): Promise<void>;
@@ -234,10 +236,17 @@ export function createRecordingLibrary(options: LibraryOptions): RecordingLibrar
     return { files: counts.filter((n) => n > 0).length, interactions: counts.reduce((a, b) => a + b, 0) };
   }
 
+  async function filesSummary(limit = 200) {
+    await refresh();
+    const names = [...new Set([...listed.keys(), ...pending.keys()])].sort().slice(0, limit);
+    return Promise.all(names.map(async (file) => ({ file, interactions: (await entryFor(file))?.exact.size ?? 0, unsaved: pending.get(file)?.size ?? 0 })));
+  }
+
   return {
     find,
     add,
     save,
+    files: filesSummary,
     get unsaved() {
       let n = 0;
       for (const forFile of pending.values()) n += forFile.size;
