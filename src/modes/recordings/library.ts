@@ -186,7 +186,7 @@ export function createRecordingLibrary(options: LibraryOptions): RecordingLibrar
 
   function autosave(file: string): Promise<void> {
     const queued = autosaveQueued.get(file);
-    if (queued) return queued; // the queued save will take this one too
+    if (queued !== undefined) return queued; // the queued save will take this one too
     const saved = serially(file, () => {
       autosaveQueued.delete(file);
       return saveFile(file);
