@@ -1,12 +1,14 @@
 // The load-test kit: the Azure Load Testing plans agree with the scenarios and are well formed,
 // the Locust plan runs (smoke, on loopback, where Debian's locust is installed: .ci/run installs
-// it), and the local runner judges short runs of the two latency scenarios.
+// it), the JMeter plan runs on Debian's JMeter 2.13 (smoke, loopback), and the local runner judges
+// short runs of the two latency scenarios.
 
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { JMETER_DIR, jmeterAvailable, runJMeter } from '../loadtest/jmeter';
 import YAML from 'yaml';
 import { histogram, runScenario } from '../loadtest/run';
 import { SCENARIOS } from '../loadtest/scenarios';
@@ -79,6 +81,61 @@ describe('Azure Load Testing plans', () => {
       }
     },
     90_000,
+  );
+});
+
+describe('the JMeter plans for Azure Load Testing', () => {
+  const properties = (scenario: string) =>
+    Object.fromEntries(
+      readFileSync(join(JMETER_DIR, scenario, 'user.properties'), 'utf8')
+        .split('\n')
+        .filter((line) => line && !line.startsWith('#'))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+  for (const scenario of Object.values(SCENARIOS)) {
+    it(`${scenario.name}: config.yaml and user.properties are well formed and match the scenario and its Locust config`, () => {
+      const config = YAML.parse(readFileSync(join(JMETER_DIR, scenario.name, 'config.yaml'), 'utf8'));
+      const locust = YAML.parse(readFileSync(join(AZURE, scenario.name, 'config.yaml'), 'utf8'));
+      expect(config).toMatchObject({ version: 'v0.1', testType: 'JMX', properties: { userPropertyFile: 'user.properties' } });
+      expect(config.testId).toMatch(/^[a-z0-9_-]{2,50}$/);
+      expect(existsSync(join(JMETER_DIR, scenario.name, config.testPlan))).toBe(true);
+      expect(config.failureCriteria).toEqual(locust.failureCriteria);
+      for (const criterion of config.failureCriteria) expect(criterion).toMatch(CRITERION);
+      expect(config.secrets).toEqual(locust.secrets);
+      expect(properties(scenario.name)).toMatchObject({
+        deployment: scenario.deployment,
+        max_tokens: String(scenario.maxTokens),
+        users: String(scenario.users),
+      });
+      // The plan reads every property the files set, and the secret the config names.
+      const plan = readFileSync(join(JMETER_DIR, 'loadtest.jmx'), 'utf8');
+      for (const name of Object.keys(properties(scenario.name))) expect(plan).toContain(`\${__P(${name},`);
+      expect(plan).toContain(`__GetSecret(${config.secrets[0].name})`);
+    });
+  }
+
+  it.skipIf(!jmeterAvailable() && !process.env.CI)(
+    "runs on Debian's JMeter 2.13 against the simulator (smoke, 4 s, loopback): every sample a 200",
+    async () => {
+      expect(jmeterAvailable(), "Debian's jmeter and a JDK (javac) are needed: .ci/run installs them").toBe(true);
+      const sim = await startSimulator({ OPENAI_DEPLOYMENT_CONFIG_PATH: deploymentsFile(SCENARIOS['base-latency'].deployments) });
+      const out = mkdtempSync(join(tmpdir(), 'aoai-jmeter-'));
+      try {
+        const url = new URL(sim.url);
+        const run = await runJMeter(
+          'base-latency',
+          { protocol: 'http', host: url.hostname, port: url.port, api_key: KEY, users: '2', ramp_seconds: '1', duration_seconds: '4', max_tokens: '20' },
+          join(out, 'results.csv'),
+          120000,
+        );
+        expect(run.code, run.output.slice(-2000)).toBe(0);
+        expect(run.samples.length).toBeGreaterThan(10);
+        expect(run.samples.filter((s) => s.responseCode !== '200' || !s.success)).toEqual([]);
+      } finally {
+        await sim.close();
+      }
+    },
+    180_000,
   );
 });
 
