@@ -1,11 +1,14 @@
 // `npm run loadtest -- <scenario> [--duration s] [--endpoint URL --key KEY]`: one of the four
 // release scenarios against a simulator on 127.0.0.1 (started here, or the one --endpoint names),
-// under autocannon. Prints a live progress line, a latency histogram and a pass/fail table
-// against the scenario's criteria; exits 1 when one fails.
+// under autocannon, with a streaming probe beside it. Prints a live progress line, a latency
+// histogram and a pass/fail table against the scenario's criteria, and writes an HTML report
+// (--report FILE; default loadtest-<scenario>.html); exits 1 when a criterion fails.
 
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { startProbe } from './probe';
 import { deploymentsFile, startSimulatorProcess, type ServerProcess } from './processes';
+import { benchmarkFigures, writeReport } from './report';
 import { chatBody, SCENARIOS, type Scenario, type ScenarioResult } from './scenarios';
 
 const API_VERSION = '2024-10-21';
@@ -81,9 +84,12 @@ export async function runScenario(
     const fullBefore = await serverHistogram(url, key, 'aoai_api_simulator_latency_full', scenario.deployment);
 
     const admitted: { at: number; tokens: number }[] = [];
+    const timeline: NonNullable<ScenarioResult['timeline']> = [];
+    let usageTokens = 0;
     const status: Record<string, number> = {};
     const latencies: number[] = [];
     const started = Date.now();
+    const probe = startProbe(url + path, headers, chatBody(scenario), started);
     const instance = (autocannon as unknown as (o: autocannon.Options) => autocannon.Instance & Promise<autocannon.Result>)({
       url: url + path,
       connections: scenario.users,
@@ -98,6 +104,7 @@ export async function runScenario(
             if (code !== 200) return;
             const created = Number(/"created":(\d+)/.exec(responseBody)?.[1]);
             const prompt = Number(/"prompt_tokens":(\d+)/.exec(responseBody)?.[1] ?? 0);
+            usageTokens += Number(/"total_tokens":(\d+)/.exec(responseBody)?.[1] ?? 0);
             // The admission charge: prompt tokens + max_tokens (the aoai cost model).
             admitted.push({ at: created * 1000, tokens: prompt + scenario.maxTokens });
           },
@@ -106,6 +113,7 @@ export async function runScenario(
     });
     instance.on('response', (_client: unknown, code: number, _bytes: number, ms: number) => {
       status[code] = (status[code] ?? 0) + 1;
+      timeline.push({ t: (Date.now() - started) / 1000, status: code, ms });
       if (code === 200) latencies.push(ms);
     });
     const progress = setInterval(() => {
@@ -118,6 +126,7 @@ export async function runScenario(
       else if (Math.round(elapsed) % 10 === 0) console.log(line);
     }, 1000);
     await instance;
+    const probed = await probe.stop();
     clearInterval(progress);
     if (process.stdout.isTTY && !options.quiet) process.stdout.write('\n');
     const ended = Date.now();
@@ -132,6 +141,9 @@ export async function runScenario(
       minutes,
       status,
       latencies,
+      timeline,
+      usageTokens,
+      probe: probed,
       server: {
         baseLatencyMean: await serverMean(url, key, 'aoai_api_simulator_latency_base', scenario.deployment, baseBefore),
         fullLatencyMean: await serverMean(url, key, 'aoai_api_simulator_latency_full', scenario.deployment, fullBefore),
@@ -141,6 +153,16 @@ export async function runScenario(
   } finally {
     await sim?.stop();
   }
+}
+
+/** The figures azure-openai-benchmark prints, for the same run. */
+function benchmarkLine(r: ScenarioResult): string {
+  const f = benchmarkFigures(r);
+  const ms = (v?: number) => (v === undefined ? 'n/a' : `${v.toFixed(1)} ms`);
+  return (
+    `rpm ${f.rpm.toFixed(1)}, tpm ${f.tpm.toFixed(0)}, ttft avg ${ms(f.ttftAvg)} p95 ${ms(f.ttftP95)}, ` +
+    `tbt avg ${ms(f.tbtAvg)} p95 ${ms(f.tbtP95)}, e2e avg ${ms(f.e2eAvg)} p95 ${ms(f.e2eP95)}, throttled ${f.throttled}`
+  );
 }
 
 function judge(scenario: Scenario, r: ScenarioResult): { passed: boolean; report: string } {
@@ -165,6 +187,7 @@ function judge(scenario: Scenario, r: ScenarioResult): { passed: boolean; report
     `${total} answers in ${r.seconds.toFixed(0)} s (${Object.entries(r.status)
       .map(([s, n]) => `${s}: ${n}`)
       .join(', ')}); ` + `client latency of 200s p50 ${percentile(r.latencies, 0.5).toFixed(1)} ms, p95 ${percentile(r.latencies, 0.95).toFixed(1)} ms`,
+    benchmarkLine(r),
     ...(r.minutes.length
       ? ['per full minute: ' + r.minutes.map((m) => `${m.minute} ${m.requests} req / ${m.tokens.toLocaleString('en')} tokens`).join('; ')]
       : []),
@@ -182,11 +205,11 @@ function judge(scenario: Scenario, r: ScenarioResult): { passed: boolean; report
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { duration: { type: 'string' }, endpoint: { type: 'string' }, key: { type: 'string' } },
+    options: { duration: { type: 'string' }, endpoint: { type: 'string' }, key: { type: 'string' }, report: { type: 'string' } },
   });
   const scenario = SCENARIOS[positionals[0] ?? ''];
   if (!scenario) {
-    console.error(`usage: npm run loadtest -- <${Object.keys(SCENARIOS).join('|')}> [--duration seconds] [--endpoint URL --key KEY]`);
+    console.error(`usage: npm run loadtest -- <${Object.keys(SCENARIOS).join('|')}> [--duration seconds] [--endpoint URL --key KEY] [--report FILE]`);
     process.exit(2);
   }
   if (values.endpoint && !values.key) {
@@ -198,8 +221,11 @@ async function main(): Promise<void> {
     console.error('--duration must be a number of seconds > 0');
     process.exit(2);
   }
-  const { passed, report } = await runScenario(scenario, { seconds, endpoint: values.endpoint, key: values.key });
+  const { passed, report, result } = await runScenario(scenario, { seconds, endpoint: values.endpoint, key: values.key });
   console.log(report);
+  const file = values.report ?? `loadtest-${scenario.name}.html`;
+  writeReport(file, scenario, result, passed, report);
+  console.log(`report: ${file}`);
   process.exitCode = passed ? 0 : 1;
 }
 

@@ -11,6 +11,12 @@ export interface ScenarioResult {
   latencies: number[];
   /** Server-side means from /++/metrics (seconds), when the endpoint serves them. */
   server?: { baseLatencyMean?: number; fullLatencyMean?: number };
+  /** Every answer: seconds since the start, status, client latency (ms). */
+  timeline?: { t: number; status: number; ms: number }[];
+  /** Tokens (usage.total_tokens) of the successful answers. */
+  usageTokens?: number;
+  /** The streaming probe beside the load (loadtest/probe.ts). */
+  probe?: import('./probe').ProbeSample[];
 }
 
 export interface Criterion {

@@ -1,14 +1,19 @@
 // The playground and the dashboard in a real browser: Debian's chromium driven by playwright-core.
 // A chat streams in the playground; an ended event code and a 429 are shown as refusals; the
-// dashboard's numbers match /++/metrics after a known sequence. UPDATE_SCREENSHOTS=1 also writes
+// dashboard's numbers match /++/metrics after a known sequence; the load-test HTML report shows
+// the run's benchmark figures and its charts. UPDATE_SCREENSHOTS=1 also writes
 // the README's screenshots (docs/*.png).
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzuriteTables, type Azurite } from '../loadtest/azurite';
+import { benchmarkFigures, writeReport } from '../loadtest/report';
+import { runScenario } from '../loadtest/run';
+import { SCENARIOS } from '../loadtest/scenarios';
 import { chatPath, deploymentsFile, KEY, post, startSimulator, type TestSimulator } from './helpers';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -155,4 +160,35 @@ describe('the dashboard', () => {
     if (screenshots) await page.screenshot({ path: join(screenshots, 'dashboard.png'), fullPage: true });
     await page.close();
   }, 60000);
+});
+
+describe('the load-test report', () => {
+  it("shows the run's azure-openai-benchmark figures and its charts, self-contained", async () => {
+    const scenario = SCENARIOS['added-latency'];
+    const { result, passed, report } = await runScenario(scenario, { seconds: 4, quiet: true });
+    const file = join(mkdtempSync(join(tmpdir(), 'aoai-report-')), 'report.html');
+    writeReport(file, scenario, result, passed, report);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    // Offline: a self-contained file needs no request at all.
+    const requests: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) requests.push(r.url());
+    });
+    await page.goto(`file://${file}`);
+    await page.waitForFunction(() => document.querySelectorAll('#charts canvas').length >= 3);
+    const figure = async (name: string) => page.locator(`tr[data-figure="${name}"] td`).textContent();
+    const f = benchmarkFigures(result);
+    expect(await figure('rpm')).toBe(f.rpm.toFixed(1));
+    expect(await figure('tpm')).toBe(f.tpm.toFixed(0));
+    expect(await figure('throttled')).toBe(String(f.throttled));
+    expect(await figure('e2e p95')).toBe(`${f.e2eP95!.toFixed(1)} ms`);
+    expect(await figure('ttft avg')).toBe(`${f.ttftAvg!.toFixed(1)} ms`);
+    // 1 s answers (10 ms a token): the end-to-end figures say so, and the probe streamed.
+    expect(f.e2eAvg!).toBeGreaterThan(900);
+    expect(f.tbtAvg!).toBeGreaterThan(5);
+    expect(await page.locator('h1').textContent()).toContain(passed ? 'PASS' : 'FAIL');
+    expect(requests).toEqual([]);
+    if (screenshots) await page.screenshot({ path: join(screenshots, 'loadtest-report.png'), fullPage: true });
+    await page.close();
+  }, 90000);
 });
