@@ -274,6 +274,10 @@ var simulatorSettings = {
   EVENTS_USAGE_TABLE: tableNames[3]
   EVENTS_REFRESH_SECONDS: ''
   EVENT_MAX_TOKENS: ''
+  // Record mode's backends from the workshop proxy's Table (set BACKENDS_TABLE to use it).
+  BACKENDS_TABLE: ''
+  BACKENDS_PARTITION: ''
+  BACKENDS_REFRESH_SECONDS: ''
   EXTENSION_PATH: ''
   LOG_LEVEL: 'info'
   LOG_FORMAT: 'json'

@@ -163,6 +163,13 @@ export const recordingStoreUnavailable = (message: string) =>
 
 export const notInRecordMode = (mode: string) => gateway(400, 'NotInRecordMode', `Not saving recordings: the simulator is in ${mode} mode, not record mode.`);
 
+/** Record mode with a backends Table: no active row serves this deployment (and no AZURE_OPENAI_ENDPOINT). */
+export const noActiveBackend = (deployment: string, source: string) =>
+  gateway(404, 'DeploymentNotFound', `No active backend serves the deployment '${deployment}': add or activate a row for it in ${source}.`);
+
+export const backendsTableUnavailable = (source: string) =>
+  gateway(503, 'ServiceUnavailable', `The backends table (${source}) cannot be read; try again shortly.`);
+
 export const badGateway = (message: string) => gateway(502, 'BadGateway', message);
 
 export const gatewayTimeout = (message: string) => gateway(504, 'GatewayTimeout', message);

@@ -18,6 +18,7 @@ import { deploymentResolver } from './pipeline/resolve';
 import { createRouter } from './pipeline/router';
 import { OPERATION_ROUTES } from './routes';
 import { tablePatchStore } from './storage/config-patches';
+import { tableBackendSource } from './storage/backend-table';
 import { tableCounterStore } from './storage/counter-table';
 import { eventTables } from './storage/event-tables';
 import { blobRecordingStore } from './storage/recording-blob';
@@ -70,7 +71,9 @@ export function createSimulator(config: SimulatorConfig): Simulator {
     if (recordReplay) return recordReplay;
     try {
       const store = storage ? blobRecordingStore(storage, config.recording.container) : folderRecordingStore(config.recording.dir);
-      return (recordReplay = createRecordReplay(config, store, extensions.forwarders));
+      const table = config.forward.table;
+      const backendRows = storage && table ? tableBackendSource(storage, table.name, table.partition) : undefined;
+      return (recordReplay = createRecordReplay(config, store, extensions.forwarders, backendRows));
     } catch (err) {
       // e.g. a storage connection string without a Blob endpoint
       throw recordingStoreUnavailable(`The recording store cannot be used: ${(err as Error).message}`);

@@ -47,7 +47,8 @@ export function applyPatch(config: SimulatorConfig, patch: unknown): SimulatorCo
     if ('simulator_mode' in patch) {
       const mode = patch.simulator_mode;
       if (mode !== 'generate' && mode !== 'record' && mode !== 'replay') fail('simulator_mode must be generate, record or replay.');
-      if (mode === 'record' && !config.forward.backends.length) fail('simulator_mode record needs AZURE_OPENAI_ENDPOINT, which is not set.');
+      if (mode === 'record' && !config.forward.backends.length && !config.forward.table)
+        fail('simulator_mode record needs AZURE_OPENAI_ENDPOINT, which is not set.');
       next.mode = mode as SimulatorMode;
     }
     if ('allow_undefined_openai_deployments' in patch) {

@@ -10,6 +10,8 @@ export interface BackendConfig {
   weight: number;
   /** Absent: authenticate with Entra ID (DefaultAzureCredential). */
   key?: string;
+  /** The deployment to ask for there, when it differs from the client's (backends Table rows). */
+  deployment?: string;
 }
 
 export class BackendConfigError extends Error {}

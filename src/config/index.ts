@@ -77,6 +77,11 @@ export interface RecordingConfig {
 export interface ForwardConfig {
   backends: BackendConfig[];
   timeoutMs: number;
+  /**
+   * The workshop proxy's backends Table (BACKENDS_TABLE, with storage): active rows of a
+   * partition, by the deployment they serve, re-read every refreshSeconds.
+   */
+  table?: { name: string; partition: string; refreshSeconds: number };
 }
 
 export type CostModel = 'aoai' | 'python';
@@ -118,9 +123,14 @@ function buildConfig(env: Env): SimulatorConfig {
     if (err instanceof BackendConfigError) throw new ConfigError(err.message);
     throw err;
   }
-  if (mode === 'record' && !backends.length) {
+  const backendsTable = env.BACKENDS_TABLE?.trim() || undefined;
+  const backendsTableSettings = {
+    partition: env.BACKENDS_PARTITION?.trim() || 'openai-chat',
+    refreshSeconds: parseNumber(env, 'BACKENDS_REFRESH_SECONDS', 10, 0.1),
+  };
+  if (mode === 'record' && !backends.length && !backendsTable) {
     throw new ConfigError(
-      'SIMULATOR_MODE=record forwards to real Azure OpenAI: set AZURE_OPENAI_ENDPOINT (and AZURE_OPENAI_KEY, or give the app an Entra ID identity).',
+      'SIMULATOR_MODE=record forwards to real Azure OpenAI: set AZURE_OPENAI_ENDPOINT (and AZURE_OPENAI_KEY, or give the app an Entra ID identity), or BACKENDS_TABLE.',
     );
   }
   const ignoreFields = (env.RECORDING_IGNORE_FIELDS ?? '')
@@ -128,7 +138,7 @@ function buildConfig(env: Env): SimulatorConfig {
     .map((s) => s.trim())
     .filter(Boolean);
   const configuredKey = env.SIMULATOR_API_KEY?.trim();
-  return {
+  const config: SimulatorConfig = {
     mode,
     apiKey: configuredKey || randomId(30),
     apiKeyGenerated: !configuredKey,
@@ -168,6 +178,7 @@ function buildConfig(env: Env): SimulatorConfig {
     forward: {
       backends,
       timeoutMs: parseNumber(env, 'FORWARD_TIMEOUT_SECONDS', 120, 0.001) * 1000,
+      table: backendsTable === undefined ? undefined : { name: backendsTable, ...backendsTableSettings },
     },
     latency: loadLatency(env),
     faults: parseFaults(parseJsonEnv(env, 'SIMULATOR_FAULTS'), 'SIMULATOR_FAULTS'),
@@ -184,6 +195,10 @@ function buildConfig(env: Env): SimulatorConfig {
       refreshSeconds: parseNumber(env, 'CONFIG_REFRESH_SECONDS', 5, 0.1),
     },
   };
+  if (config.forward.table && !config.storage) {
+    throw new ConfigError('BACKENDS_TABLE needs storage: set AZURE_STORAGE_CONNECTION_STRING (or the AzureWebJobsStorage identity settings).');
+  }
+  return config;
 }
 
 function parseJsonEnv(env: Env, name: string): unknown {

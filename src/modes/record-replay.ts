@@ -5,6 +5,7 @@ import type { SimulatorConfig } from '../config';
 import { recordingNotFound, recordingStoreUnavailable, resourceNotFound } from '../errors';
 import type { Forwarder as ExtensionForwarder } from '../extensions';
 import { createForwarder, type CapturedExchange, type Forwarder } from './forward/forwarder';
+import { poolChooser, type BackendRowSource } from './forward/table-backends';
 import { decodeUtf8, type Headers } from '../http';
 import { log } from '../log';
 import { bodyHash, jsonRequestKey, recordingFileName, requestHash, type Body, type Interaction } from './recordings/format';
@@ -39,7 +40,13 @@ const isText = (contentType: string) => TEXT_TYPES.some((t) => contentType.start
 /** Binary request bodies (audio) are kept out of files above this size: the hash still matches them. */
 const MAX_BINARY_REQUEST_BODY = 1024;
 
-export function createRecordReplay(config: SimulatorConfig, store: RecordingStore, extensionForwarders: readonly ExtensionForwarder[] = []): RecordReplay {
+export function createRecordReplay(
+  config: SimulatorConfig,
+  store: RecordingStore,
+  extensionForwarders: readonly ExtensionForwarder[] = [],
+  /** Record mode's backends Table (BACKENDS_TABLE), when configured. */
+  backendRows?: BackendRowSource,
+): RecordReplay {
   const settings = config.recording;
   const library: RecordingLibrary = createRecordingLibrary({
     store,
@@ -48,7 +55,12 @@ export function createRecordReplay(config: SimulatorConfig, store: RecordingStor
     jsonMatch: settings.match === 'json' ? { ignoreFields: settings.ignoreFields } : undefined,
   });
   let forwarder: Forwarder | undefined;
-  const forward = () => (forwarder ??= createForwarder({ backends: config.forward.backends, timeoutMs: config.forward.timeoutMs }));
+  const forward = () =>
+    (forwarder ??= createForwarder({
+      backends: config.forward.backends,
+      timeoutMs: config.forward.timeoutMs,
+      pools: backendRows && poolChooser(config.forward.backends, backendRows, (config.forward.table?.refreshSeconds ?? 10) * 1000),
+    }));
 
   function keyFor(request: Request, path: string, body: Uint8Array): RequestKey {
     const method = request.method.toUpperCase();

@@ -9,6 +9,9 @@ import { backendsCoolingDown, badGateway, gatewayTimeout } from '../../errors';
 import type { HeaderLists } from '../recordings/format';
 import type { BackendConfig } from '../../config/backends';
 import { createBackendPool, type Backend } from './backends';
+import type { PoolChooser } from './table-backends';
+
+const DEPLOYMENT_SEGMENT = /^\/openai\/deployments\/([^/?]+)/;
 
 export interface ForwardRequest {
   method: string;
@@ -37,6 +40,8 @@ export interface Forwarded {
 
 export interface ForwarderOptions {
   backends: readonly BackendConfig[];
+  /** Per request, the backends for its deployment (the backends Table); default: `backends`. */
+  pools?: PoolChooser;
   /** For the upstream's response headers, and for each gap between body chunks. */
   timeoutMs: number;
 }
@@ -103,7 +108,8 @@ const ENTRA_SCOPE = 'https://cognitiveservices.azure.com/.default';
 const DEFAULT_COOLDOWN_MS = 10_000;
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
-  const pool = createBackendPool(options.backends);
+  const configured = options.backends.length ? createBackendPool(options.backends) : undefined;
+  const pools: PoolChooser = options.pools ?? (async () => configured!);
   const token = entraToken();
 
   function upstreamHeaders(inbound: Headers, auth: Record<string, string>): Headers {
@@ -126,7 +132,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     let timer = setTimeout(() => abort.abort(), options.timeoutMs);
     let upstream: Response;
     try {
-      upstream = await fetch(backend.url + request.pathAndQuery, {
+      // A backends Table row names its own deployment there.
+      const path = backend.deployment
+        ? request.pathAndQuery.replace(DEPLOYMENT_SEGMENT, `/openai/deployments/${encodeURIComponent(backend.deployment)}`)
+        : request.pathAndQuery;
+      upstream = await fetch(backend.url + path, {
         method: request.method,
         headers: upstreamHeaders(request.headers, auth),
         body: request.method === 'GET' || request.method === 'HEAD' ? undefined : (request.body as Uint8Array<ArrayBuffer>),
@@ -233,6 +243,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   return {
     async forward(request) {
       const started = Date.now();
+      const segment = DEPLOYMENT_SEGMENT.exec(request.pathAndQuery)?.[1];
+      const pool = await pools(segment === undefined ? undefined : decodeURIComponent(segment));
       const order = pool.order(started);
       if (!order.length) {
         const ms = Math.max(1, pool.nextAvailable() - started);
