@@ -97,6 +97,14 @@ describe('record mode over the backends Table', () => {
     expect(b.received.at(-1)!.url).toMatch(/^\/openai\/deployments\/gpt-4o-new\//);
   });
 
+  it("lists the recording file and its interactions in the dashboard's data", async () => {
+    const data = await (await fetch(`${sim.url}/++/dashboard/data`, { headers: { 'api-key': KEY } })).json();
+    expect(data.mode).toBe('record');
+    const file = data.recordings.find((r: { file: string }) => r.file === 'openai_deployments_chat_chat_completions.yaml');
+    // Every distinct question asked of 'chat' so far, saved (autosave).
+    expect(file).toMatchObject({ interactions: 13, unsaved: 0 });
+  });
+
   it('keys appear in no answer, in /++/config or in /++/metrics', async () => {
     const texts = await Promise.all(
       ['/++/config', '/++/metrics', '/++/dashboard/data'].map(async (path) => (await fetch(sim.url + path, { headers: { 'api-key': KEY } })).text()),

@@ -3,7 +3,7 @@
 // recordings; events) and /++/metrics (this instance's six metrics), and draws the metrics as
 // small charts with uPlot. The simulator key is asked for once and kept in sessionStorage.
 
-import { PAGE_STYLE } from './style';
+import { pageHead } from './style';
 
 const SCRIPT = String.raw`
 const $ = (id) => document.getElementById(id);
@@ -133,19 +133,15 @@ $('signout').addEventListener('click', () => { sessionStorage.removeItem(KEY); s
 showSignedIn();
 `;
 
-export const DASHBOARD_PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Dashboard · aoai-simulator</title>
-<link rel="stylesheet" href="/++/assets/uPlot.min.css">
-<style>${PAGE_STYLE}
+export const DASHBOARD_PAGE = `${pageHead(
+  'Dashboard',
+  `
 #charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(370px, 1fr)); gap: .5rem; }
 .chart { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: .25rem; }
 .uplot .u-title { font-size: .85rem; font-weight: 600; }
-</style>
-<script src="/++/assets/uPlot.iife.min.js" defer></script>
-</head>
+`,
+  '<link rel="stylesheet" href="/++/assets/uPlot.min.css">\n<script src="/++/assets/uPlot.iife.min.js" defer></script>\n',
+)}
 <body>
 <header><h1>aoai-simulator dashboard</h1><span id="status" class="muted" aria-live="polite"></span><button id="signout" class="secondary" type="button">Sign out</button></header>
 <main>

@@ -2,7 +2,7 @@
 // simulator key (organisers), kept in sessionStorage only; chat with a deployment, streamed; see
 // each answer's tokens, time to first token, tokens per second and x-ratelimit-* figures.
 
-import { PAGE_STYLE } from './style';
+import { pageHead } from './style';
 
 const SCRIPT = String.raw`
 const $ = (id) => document.getElementById(id);
@@ -152,12 +152,9 @@ $('prompt').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctr
 showSignedIn();
 `;
 
-export const PLAYGROUND_PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Playground · aoai-simulator</title>
-<style>${PAGE_STYLE}
+export const PLAYGROUND_PAGE = `${pageHead(
+  'Playground',
+  `
 .layout { display: grid; grid-template-columns: 280px 1fr; gap: 1.5rem; }
 @media (max-width: 800px) { .layout { grid-template-columns: 1fr; } }
 #messages { list-style: none; padding: 0; margin: 0 0 1rem; }
@@ -165,8 +162,8 @@ export const PLAYGROUND_PAGE = `<!doctype html>
 .message.user { border-color: var(--accent); }
 dl { display: grid; grid-template-columns: auto auto; gap: .15rem 1rem; margin: .5rem 0; }
 dt { color: var(--muted); } dd { margin: 0; font-variant-numeric: tabular-nums; }
-</style>
-</head>
+`,
+)}
 <body>
 <header><h1>aoai-simulator playground</h1><button id="signout" class="secondary hidden" type="button">Sign out</button></header>
 <main>

@@ -1,4 +1,5 @@
-// The pages' shared look: plain, readable, high contrast, with visible focus for keyboard users.
+// The pages' shared look: plain, readable, high contrast, with visible focus for keyboard users,
+// and the head every page starts with.
 
 export const PAGE_STYLE = `
 :root { color-scheme: light dark; --fg: #1b1b1f; --bg: #fafafa; --muted: #5b5b66; --line: #d0d0d7; --accent: #0b5cad; --bad: #a4262c; --ok: #107c10; }
@@ -20,3 +21,12 @@ table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); font-variant-numeric: tabular-nums; }
 .hidden { display: none !important; }
 `;
+
+/** A page's opening up to its own styles: `extraHead` (links, scripts) and `css` after the shared style. */
+export const pageHead = (title: string, css: string, extraHead = '') => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · aoai-simulator</title>
+${extraHead}<style>${PAGE_STYLE}${css}</style>
+</head>`;

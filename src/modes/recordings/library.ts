@@ -196,11 +196,13 @@ export function createRecordingLibrary(options: LibraryOptions): RecordingLibrar
         log.error(`recording ${file} not saved to ${store.name} (will retry): ${(err as Error).message}`);
         if (!closed)
           setTimeout(() => {
-            if (pending.has(file)) void autosave(file);
+            if (pending.has(file)) autosave(file).catch(() => undefined);
           }, AUTOSAVE_RETRY_MS).unref();
         throw err;
       },
     );
+    // Logged above and retried: a caller that does not wait for the save leaves no unhandled rejection.
+    saved.catch(() => undefined);
     autosaveQueued.set(file, saved);
     return saved;
   }
