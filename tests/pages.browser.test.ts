@@ -1,7 +1,7 @@
 // The playground and the dashboard in a real browser: Debian's chromium driven by playwright-core.
 // A chat streams in the playground; an ended event code and a 429 are shown as refusals; the
 // dashboard's numbers match /++/metrics after a known sequence; the load-test HTML report shows
-// the run's benchmark figures and its charts. UPDATE_SCREENSHOTS=1 also writes
+// the run's benchmark figures and its charts; the playground also in record and replay modes. UPDATE_SCREENSHOTS=1 also writes
 // the README's screenshots (docs/*.png).
 
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { benchmarkFigures, writeReport } from '../loadtest/report';
 import { runScenario } from '../loadtest/run';
 import { SCENARIOS } from '../loadtest/scenarios';
 import { chatPath, deploymentsFile, KEY, post, startSimulator, type TestSimulator } from './helpers';
+import { startUpstream } from './upstream';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HOUR = 3_600_000;
@@ -127,6 +128,45 @@ describe('the playground', () => {
     }
     expect(await alert.textContent()).toMatch(/^Too many requests just now: try again in \d+ seconds?\./);
     await page.close();
+  }, 60000);
+});
+
+describe('the playground in record and replay modes', () => {
+  it('streams a real model through record mode, and the same answer again from the recording', async () => {
+    const upstream = await startUpstream('model');
+    const dir = mkdtempSync(join(tmpdir(), 'aoai-playground-rec-'));
+    const chatOnce = async (url: string) => {
+      const page = await browser.newPage();
+      await page.goto(url + '/playground');
+      await page.getByLabel('Event code or key').fill(KEY);
+      await page.getByLabel('Event code or key').press('Enter');
+      await page.getByLabel(/Your message/).fill('hello from the workshop');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await page.locator('#figures').waitFor({ state: 'visible', timeout: 20000 });
+      const answer = await page.locator('.message.assistant .content').textContent();
+      const ttft = await page.locator('#fig-ttft').textContent();
+      await page.close();
+      return { answer, ttft };
+    };
+    try {
+      const recorder = await startSimulator({
+        SIMULATOR_MODE: 'record',
+        RECORDING_DIR: dir,
+        AZURE_OPENAI_ENDPOINT: upstream.url,
+        AZURE_OPENAI_KEY: 'upstream-key',
+      });
+      const recorded = await chatOnce(recorder.url).finally(() => recorder.close());
+      expect(recorded.answer).toBe('model answer 1 to hello from the workshop');
+      expect(upstream.received).toHaveLength(1);
+      const replayer = await startSimulator({ SIMULATOR_MODE: 'replay', RECORDING_DIR: dir });
+      const replayed = await chatOnce(replayer.url).finally(() => replayer.close());
+      expect(replayed.answer).toBe(recorded.answer);
+      // Paced as recorded: the first word came 80 ms after the role event.
+      expect(Number(replayed.ttft!.replace(' ms', ''))).toBeGreaterThanOrEqual(60);
+      expect(upstream.received).toHaveLength(1);
+    } finally {
+      await upstream.close();
+    }
   }, 60000);
 });
 
