@@ -1,8 +1,8 @@
 // The playground and the dashboard in a real browser: Debian's chromium driven by playwright-core.
 // A chat streams in the playground; an ended event code and a 429 are shown as refusals; the
 // dashboard's numbers match /++/metrics after a known sequence; the load-test HTML report shows
-// the run's benchmark figures and its charts; the playground also in record and replay modes. UPDATE_SCREENSHOTS=1 also writes
-// the README's screenshots (docs/*.png).
+// the run's benchmark figures and its charts; the playground also works in record and replay
+// modes. UPDATE_SCREENSHOTS=1 also writes the README's screenshots (docs/*.png).
 
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
