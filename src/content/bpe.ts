@@ -97,35 +97,57 @@ export function splitBpe(text: string, ranks: BpeRanks): string[] {
   return out;
 }
 
+// A merged pair's rank by its two parts' ranks (numeric keys: no string built per lookup once a
+// pair has been seen; runs like "AAAA…" or base64 repeat few pairs). Bounded per ranks table.
+const pairMemos = new WeakMap<Map<string, number>, Map<number, number>>();
+const PAIR_KEY = 2 ** 21; // above every rank in cl100k and o200k
+const MEMO_LIMIT = 1_000_000;
+
 /** Where each part the byte-pair merge leaves of `bytes` starts (each part one token). */
 function partStarts(bytes: Uint8Array, rankMap: Map<string, number>): number[] {
   const n = bytes.length;
+  let memo = pairMemos.get(rankMap);
+  if (!memo || memo.size > MEMO_LIMIT) pairMemos.set(rankMap, (memo = new Map()));
   // Parts as a linked list of start offsets; a part ends where the next one starts.
   const next = new Int32Array(n);
   const prev = new Int32Array(n);
   const version = new Int32Array(n);
+  // Each part's token rank: every single byte is a token, and merges only make tokens.
+  const rank = new Int32Array(n);
   const alive = new Uint8Array(n).fill(1);
   for (let i = 0; i < n; i++) {
     next[i] = i + 1 < n ? i + 1 : -1;
     prev[i] = i - 1;
+    rank[i] = rankMap.get(String.fromCharCode(bytes[i])) ?? -1;
   }
   const end = (i: number) => (next[i] === -1 ? n : next[i]);
   const heap = new PairHeap();
-  /** The rank of part i merged with the part after it (undefined: not a token). */
-  const pairRank = (i: number) => (next[i] === -1 ? undefined : rankMap.get(keyOf(bytes, i, end(next[i]))));
+  /** The rank of part i merged with the part after it (-1: not a token). */
+  const pairRank = (i: number) => {
+    const j = next[i];
+    if (j === -1) return -1;
+    const key = rank[i] * PAIR_KEY + rank[j];
+    let merged = rank[i] < 0 || rank[j] < 0 ? undefined : memo.get(key);
+    if (merged === undefined) {
+      merged = rankMap.get(keyOf(bytes, i, end(j))) ?? -1;
+      if (rank[i] >= 0 && rank[j] >= 0) memo.set(key, merged);
+    }
+    return merged;
+  };
   const offer = (i: number) => {
-    const rank = pairRank(i);
-    if (rank !== undefined) heap.push(rank, i, version[i]);
+    const r = pairRank(i);
+    if (r >= 0) heap.push(r, i, version[i]);
   };
   for (let i = 0; i < n - 1; i++) offer(i);
   while (heap.size) {
-    heap.pop();
+    const merged = heap.pop();
     const i = heap.topStart;
     if (!alive[i] || heap.topVersion !== version[i]) continue; // a pair changed since it was offered
     const j = next[i];
     next[i] = next[j];
     if (next[j] !== -1) prev[next[j]] = i;
     alive[j] = 0;
+    rank[i] = merged;
     version[i]++;
     offer(i);
     if (prev[i] !== -1) {
@@ -172,10 +194,11 @@ class PairHeap {
       i = parent;
     }
   }
-  /** The top entry's start and version (read before pop), popped. */
+  /** Pops the top entry: returns its rank; its start and version are left in topStart, topVersion. */
   topStart = 0;
   topVersion = 0;
-  pop(): void {
+  pop(): number {
+    const top = this.ranks[0];
     this.topStart = this.starts[0];
     this.topVersion = this.versions[0];
     const last = this.ranks.length - 1;
@@ -191,5 +214,6 @@ class PairHeap {
       this.swap(c, i);
       i = c;
     }
+    return top;
   }
 }
