@@ -103,9 +103,36 @@ const pairMemos = new WeakMap<Map<string, number>, Map<number, number>>();
 const PAIR_KEY = 2 ** 21; // above every rank in cl100k and o200k
 const MEMO_LIMIT = 1_000_000;
 
+// Pieces up to this many bytes are merged by rescanning (as tiktoken does): for short pieces,
+// the most common, that beats setting up the heap.
+const SHORT_PIECE = 24;
+
+/** The same merge for a short piece: rescan every pair after each merge. */
+function shortPartStarts(bytes: Uint8Array, rankMap: Map<string, number>): number[] {
+  const starts: number[] = [];
+  for (let i = 0; i < bytes.length; i++) starts.push(i);
+  starts.push(bytes.length);
+  for (;;) {
+    let best = -1;
+    let bestRank = Infinity;
+    for (let k = 0; k + 2 < starts.length; k++) {
+      const r = rankMap.get(keyOf(bytes, starts[k], starts[k + 2]));
+      if (r !== undefined && r < bestRank) {
+        bestRank = r;
+        best = k;
+      }
+    }
+    if (best < 0) break;
+    starts.splice(best + 1, 1);
+  }
+  starts.pop();
+  return starts;
+}
+
 /** Where each part the byte-pair merge leaves of `bytes` starts (each part one token). */
 function partStarts(bytes: Uint8Array, rankMap: Map<string, number>): number[] {
   const n = bytes.length;
+  if (n <= SHORT_PIECE) return shortPartStarts(bytes, rankMap);
   let memo = pairMemos.get(rankMap);
   if (!memo || memo.size > MEMO_LIMIT) pairMemos.set(rankMap, (memo = new Map()));
   // Parts as a linked list of start offsets; a part ends where the next one starts.
