@@ -10,6 +10,7 @@
 // ever grants what is left, so the sum admitted across instances never exceeds a limit.
 
 import type { CounterKey, CounterStore } from './counters';
+import { storeBreaker } from './breaker';
 import { type Admission, type DeploymentLimits, type Dimension, deploymentDimensions, type LimitKind, OVERSIZE_RETRY_MS } from './windows';
 
 export type { Admission, DeploymentLimits, Dimension, LimitKind } from './windows';
@@ -61,10 +62,8 @@ const IDLE_RELEASE_MS = 1000;
 // After the store says a window is empty, ask again no sooner than this.
 const EMPTY_RECHECK_MS = 250;
 const MAX_ATTEMPTS = 12;
-// After the store fails (or does not answer in time), it is taken as down for this long: requests
-// are judged without it (open: admitted; closed: a 429 to retry in OUTAGE_RETRY_MS), then one
-// request tries it again while the others keep being judged without it.
-const OUTAGE_PROBE_MS = 1000;
+// Through an outage (limits/breaker.ts) requests are judged without the store: open admits,
+// closed answers a 429 to retry in OUTAGE_RETRY_MS.
 const OUTAGE_RETRY_MS = 1000;
 
 const counterKey = (scope: string, d: Dimension, windowStart: number): CounterKey => ({
@@ -143,7 +142,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
         if (!storeDown(t)) {
           try {
             // Taking nothing reads the counter's remainder without changing it.
-            const { remaining } = await withTimeout(store.take(counterKey(scope, d, windowStart), 0, d.limit));
+            const { remaining } = await breaker.guard(store.take(counterKey(scope, d, windowStart), 0, d.limit));
             return { ...base, used: Math.max(0, d.limit - remaining - (mine?.available ?? 0)), shared: true };
           } catch {
             /* judged below from this instance's lease */
@@ -166,39 +165,24 @@ export function createLimiter(options: LimiterOptions): Limiter {
     return Math.max(needed, Math.min(rateTarget, cap));
   }
 
-  // The store's outage, seen once: until `outageUntil` (and while one probe is out), no request waits on it.
-  let outageUntil = 0;
-  let probing = false;
-  const storeDown = (t: number) => t < outageUntil || probing;
-  const noteFailure = (err: unknown) => {
-    outageUntil = now() + OUTAGE_PROBE_MS;
-    options.onStoreError?.(err);
-  };
-
-  function withTimeout<T>(p: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`rate-limit store did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-  }
+  // The store's outage, seen once (limits/breaker.ts).
+  const breaker = storeBreaker({ now, timeoutMs, onStoreError: options.onStoreError });
+  const storeDown = breaker.down;
 
   function claim(lease: Lease, d: Dimension, t: number): Promise<void> {
     if (!lease.pending) {
       const needed = Math.max(1, d.amount - lease.available);
       const want = chunkSize(lease, d, t, needed);
       // Past an outage's quiet period, this take is the probe: the others do not wait on it.
-      if (outageUntil) probing = true;
-      lease.pending = withTimeout(store.take(lease.key, want, d.limit))
+      lease.pending = breaker
+        .guard(store.take(lease.key, want, d.limit), true)
         .then(
           (r) => {
-            outageUntil = 0;
             lease.available += r.granted;
             lease.storeRemaining = r.remaining;
             if (r.remaining === 0) lease.emptyUntil = Math.min(lease.windowEnd, now() + EMPTY_RECHECK_MS);
           },
-          (err) => {
-            noteFailure(err);
+          () => {
             // Fail open: act as if granted; fail closed: act as if the window were empty.
             if (failOpen) lease.available += needed;
             else lease.emptyUntil = Math.min(lease.windowEnd, now() + 1000);
@@ -206,7 +190,6 @@ export function createLimiter(options: LimiterOptions): Limiter {
         )
         .finally(() => {
           lease.pending = undefined;
-          probing = false;
         });
     }
     return lease.pending;
@@ -329,7 +312,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
           const amount = lease.available;
           lease.available = 0;
           if (lease.storeRemaining !== undefined) lease.storeRemaining += amount;
-          gives.push(withTimeout(store.give(lease.key, amount)).catch(noteFailure));
+          gives.push(breaker.guard(store.give(lease.key, amount)).catch(() => undefined));
         }
       }
       if (byScope.size === 0) leases.delete(scope);

@@ -4,11 +4,11 @@
 // with each SSE event's arrival time. Upstream answers come back as they came; only a 2xx
 // exchange that completed is offered for recording.
 
-import type { TokenCredential } from '@azure/identity';
 import { backendsCoolingDown, badGateway, gatewayTimeout } from '../../errors';
 import type { HeaderLists } from '../recordings/format';
 import type { BackendConfig } from '../../config/backends';
 import { createBackendPool, type Backend } from './backends';
+import { entraToken } from './entra-token';
 import type { PoolChooser } from './table-backends';
 
 const DEPLOYMENT_SEGMENT = /^\/openai\/deployments\/([^/?]+)/;
@@ -104,7 +104,6 @@ const NOT_RECORDED = new Set([
   'set-cookie',
 ]);
 
-const ENTRA_SCOPE = 'https://cognitiveservices.azure.com/.default';
 const DEFAULT_COOLDOWN_MS = 10_000;
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
@@ -294,34 +293,4 @@ function retryAfterMs(headers: Headers): number {
   const seconds = Number(headers.get('retry-after'));
   if (Number.isFinite(seconds) && seconds > 0) return seconds * 1000;
   return DEFAULT_COOLDOWN_MS;
-}
-
-/** An Entra ID token for AOAI from DefaultAzureCredential (loaded only when a backend has no key). */
-function entraToken(): () => Promise<string> {
-  let credential: TokenCredential | undefined;
-  let cached: { token: string; refreshAt: number } | undefined;
-  let pending: Promise<string> | undefined;
-  return () => {
-    if (cached && Date.now() < cached.refreshAt) return Promise.resolve(cached.token);
-    pending ??= (async () => {
-      try {
-        if (!credential) {
-          // eslint-disable-next-line @typescript-eslint/no-require-imports
-          const identity = require('@azure/identity') as typeof import('@azure/identity');
-          credential = new identity.DefaultAzureCredential();
-        }
-        const token = await credential.getToken(ENTRA_SCOPE);
-        if (!token) throw new Error('no token returned');
-        cached = { token: token.token, refreshAt: token.expiresOnTimestamp - 5 * 60_000 };
-        return token.token;
-      } catch (err) {
-        throw badGateway(
-          `Could not get an Entra ID token for Azure OpenAI (set AZURE_OPENAI_KEY, or give this app an identity with access): ${(err as Error).message}`,
-        );
-      } finally {
-        pending = undefined;
-      }
-    })();
-    return pending;
-  };
 }
