@@ -1,4 +1,4 @@
-// `npm run stall`: the fuzz corpus (loadtest/fuzz-corpus.ts) sent one request at a time to a
+// `npm run stall`: the fuzz corpus (loadtest/fuzz-corpus.ts) and three 1 MB prompts sent one request at a time to a
 // simulator process while GET / is timed every 10 ms beside it: the slowest GET / is the longest
 // event-loop stall any one request caused (the goal: under 100 ms on the 2-core machine).
 //   STALL_REQUESTS  corpus size (default 2000)
@@ -11,6 +11,17 @@ const COUNT = Number(process.env.STALL_REQUESTS ?? 2000);
 async function main(): Promise<void> {
   const sim = await startSimulatorProcess({ SIMULATOR_API_KEY: 'fuzz-key', SIMULATOR_LATENCY: 'off' });
   const corpus = fuzzCorpus(COUNT, 20261201);
+  // And the long inputs counting once stalled on: a megabyte of one run, of base64, of words.
+  const json = { 'api-key': 'fuzz-key', 'content-type': 'application/json' };
+  const huge = (path: string, body: object) => ({ method: 'POST', path, headers: json, body: JSON.stringify(body) });
+  corpus.push(
+    huge('/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', { messages: [{ role: 'user', content: 'A'.repeat(1_000_000) }], max_tokens: 1 }),
+    huge('/openai/deployments/gpt-35-turbo-instruct/completions?api-version=2024-10-21', {
+      prompt: Buffer.alloc(750_000, 7).toString('base64'),
+      max_tokens: 1,
+    }),
+    huge('/openai/deployments/text-embedding-3-small/embeddings?api-version=2024-10-21', { input: 'hello world '.repeat(85_000) }),
+  );
   // What was sent while each probe waited: the stall's cause is among them.
   const sent: { at: number; what: string }[] = [];
   let worst = { ms: 0, during: [] as string[] };

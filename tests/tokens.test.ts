@@ -2,7 +2,8 @@
 // exactly, on ordinary, Unicode, repetitive and random text; long runs are answered over HTTP.
 import { describe, expect, it } from 'vitest';
 import { countTokens, encoder, tokenPieces } from '../src/content/tokens';
-import { post, startSimulator } from './helpers';
+import { startSimulatorProcess } from '../loadtest/processes';
+import { KEY, post, startSimulator } from './helpers';
 
 const SAMPLES = [
   'hello world',
@@ -109,4 +110,33 @@ describe('long runs over HTTP', () => {
       await sim.close();
     }
   }, 120000);
+
+  it('the built server counts a long text on its worker thread: the same count, and GET / is answered meanwhile', async () => {
+    const sim = await startSimulatorProcess({ SIMULATOR_API_KEY: KEY, SIMULATOR_LATENCY: 'off' });
+    try {
+      const content = 'A'.repeat(1_000_000);
+      const exact = countTokens(content, 'o200k_base') + 6 + countTokens('user', 'o200k_base');
+      let answered = 0;
+      const chat = post(sim.url, '/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', {
+        messages: [{ role: 'user', content }],
+        max_tokens: 1,
+      });
+      let done = false;
+      void chat.finally(() => {
+        done = true;
+      });
+      // While the count runs (0.7 s or more on one core), the server keeps answering.
+      while (!done) {
+        await fetch(`${sim.url}/`).then((r) => r.arrayBuffer());
+        if (!done) answered++;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const response = await chat;
+      expect(response.status).toBe(200);
+      expect((await response.json()).usage.prompt_tokens).toBe(exact);
+      expect(answered).toBeGreaterThan(5);
+    } finally {
+      await sim.stop();
+    }
+  }, 60000);
 });

@@ -3,6 +3,7 @@
 
 import type { Encoding } from '../catalogue';
 import { bpeRanks, countBpeTokens, splitBpe, type BpeRanks } from './bpe';
+import { precounted } from './long-counts';
 import { isObject } from '../validate';
 
 // js-tiktoken is ESM only: its types are named through an ESM-resolved import type.
@@ -50,7 +51,7 @@ export const tokenPieces = (text: string, encoding: Encoding): string[] => split
 export function countTokens(text: string, encoding: Encoding, limit = Infinity): number {
   if (text.length === 0) return 0;
   const cache = counted[encoding];
-  let n = cache.get(text);
+  let n = text.length > CACHEABLE_LENGTH ? precounted[encoding].get(text) : cache.get(text);
   if (n === undefined) {
     n = countBpeTokens(text, ranksOf(encoding), limit);
     if (text.length <= CACHEABLE_LENGTH && n <= limit) {

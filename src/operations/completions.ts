@@ -6,6 +6,7 @@ import { answerAfterTokens, streamAnswer, tokenPace, tokenSteps } from './pacing
 import { requestBody, type Operation, type RequestContext } from './operation';
 import { mathRng, randomId, seededRng, type Rng } from '../random';
 import { countTokens } from '../content/tokens';
+import { longStrings, withLongCounts } from '../content/long-counts';
 import { optBool, optInt, optNumber, optObject, optStop, parseJsonObject, type Json } from '../validate';
 import { checkCompletionBudget, choiceFilterResults, countingLimit, generateText, promptFilterResults, tokenLogprobs, type FinishReason } from './common';
 
@@ -29,7 +30,9 @@ export interface CompletionRequest {
 export async function parseCompletion(ctx: RequestContext): Promise<CompletionRequest> {
   const body = parseJsonObject(decodeUtf8(await requestBody(ctx, ctx.config.maxRequestBodyBytes)));
   const model = ctx.deployment.model;
-  const prompts = readPrompts(body, model.encoding, countingLimit(model));
+  const prompts = await withLongCounts(longStrings(body.prompt), model.encoding, countingLimit(model), () =>
+    readPrompts(body, model.encoding, countingLimit(model)),
+  );
   const maxTokens = optInt(body, 'max_tokens', 1) ?? DEFAULT_MAX_TOKENS;
   const stream = optBool(body, 'stream') ?? false;
   const streamOptions = optObject(body, 'stream_options');

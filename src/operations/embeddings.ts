@@ -6,6 +6,7 @@ import { sample } from '../pacing/latency';
 import { requestBody, type Operation, type RequestContext } from './operation';
 import { seededRng } from '../random';
 import { countTokens } from '../content/tokens';
+import { longStrings, withLongCounts } from '../content/long-counts';
 import { optEnum, optInt, parseJsonObject } from '../validate';
 
 const MAX_INPUTS = 2048;
@@ -23,7 +24,7 @@ export async function parseEmbedding(ctx: RequestContext): Promise<EmbeddingRequ
   const { model } = ctx.deployment;
   const limit = model.maxInputTokens ?? 8191;
   // Counted exactly to twice the input limit; an input far past it is estimated past that point.
-  const inputs = readInputs(body.input, model.encoding, 2 * limit);
+  const inputs = await withLongCounts(longStrings(body.input), model.encoding, 2 * limit, () => readInputs(body.input, model.encoding, 2 * limit));
   const longest = inputs.reduce((max, i) => Math.max(max, i.tokens), 0);
   if (longest > limit) {
     throw invalidRequest(

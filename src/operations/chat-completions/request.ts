@@ -5,6 +5,7 @@ import { invalidRequest, invalidType, invalidValue, missingParameter, unsupporte
 import { decodeUtf8 } from '../../http';
 import { requestBody, type RequestContext } from '../operation';
 import { countChatPromptTokens } from '../../content/tokens';
+import { longStrings, withLongCounts } from '../../content/long-counts';
 import { isObject, optBool, optEnum, optInt, optNumber, optObject, optStop, parseJsonObject, type Json } from '../../validate';
 import { checkCompletionBudget, checkStrictSchema, countingLimit } from '../common';
 
@@ -70,7 +71,9 @@ export async function parseChatCompletion(ctx: RequestContext): Promise<ChatComp
   const tools = readTools(body);
   const responseFormat = readResponseFormat(body, messages);
   const maxTokens = maxCompletionTokens ?? maxTokensLegacy;
-  const promptTokens = countChatPromptTokens(messages, body.tools as unknown[] | undefined, model.encoding, countingLimit(model));
+  const promptTokens = await withLongCounts(longStrings([messages, body.tools]), model.encoding, countingLimit(model), () =>
+    countChatPromptTokens(messages, body.tools as unknown[] | undefined, model.encoding, countingLimit(model)),
+  );
   checkCompletionBudget(model, promptTokens, maxTokens, maxCompletionTokens !== undefined ? 'max_completion_tokens' : 'max_tokens', 'messages');
   const n = optInt(body, 'n', 1, 128) ?? 1;
   // Without max_tokens an answer's length is drawn from COMPLETION_TOKENS_MEAN / _STD_DEV.

@@ -3,6 +3,7 @@
 // and the input tokens of the whole conversation, counted with the model's encoding.
 
 import { countChatPromptTokens } from '../../content/tokens';
+import { longStrings, withLongCounts } from '../../content/long-counts';
 import { invalidRequest, invalidType, invalidValue, missingParameter, responseStoreUnavailable, unsupportedParameter } from '../../errors';
 import { decodeUtf8 } from '../../http';
 import { uuid } from '../../random';
@@ -87,11 +88,9 @@ export async function parseResponsesRequest(ctx: RequestContext): Promise<Respon
   }
   const earlier = previousResponseId ? await earlierTurns(ctx, previousResponseId) : [];
   const conversation = [...earlier, ...input];
-  const promptTokens = countChatPromptTokens(
-    chatMessages(instructions, conversation),
-    tools.length ? chatTools(tools) : undefined,
-    model.encoding,
-    countingLimit(model),
+  const messages = chatMessages(instructions, conversation);
+  const promptTokens = await withLongCounts(longStrings(messages), model.encoding, countingLimit(model), () =>
+    countChatPromptTokens(messages, tools.length ? chatTools(tools) : undefined, model.encoding, countingLimit(model)),
   );
   checkCompletionBudget(model, promptTokens, maxOutputTokens, 'max_output_tokens', 'input');
 
