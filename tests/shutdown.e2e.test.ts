@@ -3,6 +3,7 @@
 // process exits as soon as nothing is left. kill -9 of a recording instance loses no exchange
 // whose answer a client has received in full.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,14 +47,33 @@ describe('SIGTERM', () => {
       stream: true,
     });
     const streamed = stream.text();
-    // A burst that takes 400 ms each, all accepted before the signal.
-    const burst = Array.from({ length: 60 }, () => post(sim.url, `/openai/deployments/text-embedding-ada-002/embeddings?${V}`, { input: 'hello' }));
-    await new Promise((r) => setTimeout(r, 150));
+    // A burst of 200 that take 400 ms each, on their own connections, all connected (accepted by
+    // the kernel) and sent before the signal: many are still in the listen backlog when it comes.
+    const sent: Promise<void>[] = [];
+    const burst = Array.from({ length: 200 }, () => {
+      let isSent!: () => void;
+      sent.push(new Promise<void>((r) => (isSent = r)));
+      return new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify({ input: 'hello' });
+        const req = request(`${sim.url}/openai/deployments/text-embedding-ada-002/embeddings?${V}`, {
+          method: 'POST',
+          agent: false,
+          headers: { 'api-key': KEY, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.on('socket', (socket) => socket.once('connect', () => req.end(body, isSent)));
+      });
+    });
+    await Promise.all(sent);
     const exit = exited(sim.process);
     sim.process.kill('SIGTERM');
     const answers = await Promise.allSettled(burst);
     expect(answers.filter((a) => a.status === 'rejected')).toHaveLength(0);
-    expect(answers.map((a) => (a.status === 'fulfilled' ? a.value.status : 0))).toEqual(answers.map(() => 200));
+    expect(answers.map((a) => (a.status === 'fulfilled' ? a.value : 0))).toEqual(answers.map(() => 200));
     const text = await streamed;
     expect(text).toContain('"code":"server_error"');
     expect(text).not.toContain('[DONE]');

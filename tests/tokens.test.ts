@@ -99,8 +99,8 @@ describe('long runs over HTTP', () => {
       const framing = 6 + countTokens('user', 'o200k_base');
       const near = 'A'.repeat(8).repeat(192_000);
       expect(await refusal(near)).toBe(countTokens(near, 'o200k_base') + framing);
-      // One 4 MB run, and 2.4 MB of words: past twice the window, estimated at the rate counted so far.
-      for (const far of ['A'.repeat(4_000_000), 'hello world '.repeat(200_000)]) {
+      // One 2.4 MB run, and 2.4 MB of words: past twice the window, estimated at the rate counted so far.
+      for (const far of ['A'.repeat(2_400_000), 'hello world '.repeat(200_000)]) {
         const exact = countTokens(far, 'o200k_base') + framing;
         const estimate = await refusal(far);
         expect(estimate).toBeGreaterThan(2 * 128_000);

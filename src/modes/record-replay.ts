@@ -148,9 +148,16 @@ export function createRecordReplay(
       });
       const saved = captured.then((exchange) => {
         if (!exchange) return;
-        const usage = usageOf(exchange);
-        onAnswered?.({ promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 });
-        return library.add(key, interactionOf(request, path, body, key, exchange));
+        let interaction: Interaction;
+        try {
+          const usage = usageOf(exchange);
+          onAnswered?.({ promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 });
+          interaction = interactionOf(request, path, body, key, exchange);
+        } catch (err) {
+          log.error(`recording ${key.file}: ${(err as Error).message}`);
+          return;
+        }
+        return library.add(key, interaction);
       });
       return endAfter(response, saved);
     },
@@ -292,9 +299,16 @@ const SAVE_BEFORE_END_MS = 5000;
  * crash of this instance. Without autosave, saves are left to /++/save-recordings and shutdown.
  */
 function endAfter(response: Response, saved: Promise<void>): Response {
-  const settled = saved.catch((err: unknown) => log.error(`recording not saved: ${(err as Error).message}`));
+  // A failed save is logged (and retried) by the library; the answer still ends.
+  const settled = saved.catch(() => undefined);
   if (!response.body) return response;
-  const bounded = () => Promise.race([settled, new Promise<void>((r) => setTimeout(r, SAVE_BEFORE_END_MS).unref())]);
+  const bounded = () => {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SAVE_BEFORE_END_MS);
+    });
+    return Promise.race([settled, limit]).finally(() => clearTimeout(timer));
+  };
   return new Response(response.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: bounded })), {
     status: response.status,
     headers: response.headers,
