@@ -84,6 +84,12 @@ describe('long runs over HTTP', () => {
   });
 
   it('a prompt near the context window is counted exactly; one far past it is refused with an estimate', async () => {
+    // The reference counts first: counted here they hold this process's loop (the server's too)
+    // for seconds, which would race the pooled connection's keep-alive timeout.
+    const framing = 6 + countTokens('user', 'o200k_base');
+    const near = 'A'.repeat(8).repeat(192_000);
+    const nearExact = countTokens(near, 'o200k_base') + framing;
+    const far = ['A'.repeat(2_400_000), 'hello world '.repeat(200_000)].map((text) => ({ text, exact: countTokens(text, 'o200k_base') + framing }));
     const sim = await startSimulator();
     try {
       const refusal = async (content: string) => {
@@ -96,13 +102,10 @@ describe('long runs over HTTP', () => {
         return Number(/\((\d+) in the messages/.exec(error.message)?.[1]);
       };
       // 1.5 times gpt-4o's 128,000 window: under the counting limit, so exact (framing: 3 + 3, and the role).
-      const framing = 6 + countTokens('user', 'o200k_base');
-      const near = 'A'.repeat(8).repeat(192_000);
-      expect(await refusal(near)).toBe(countTokens(near, 'o200k_base') + framing);
+      expect(await refusal(near)).toBe(nearExact);
       // One 2.4 MB run, and 2.4 MB of words: past twice the window, estimated at the rate counted so far.
-      for (const far of ['A'.repeat(2_400_000), 'hello world '.repeat(200_000)]) {
-        const exact = countTokens(far, 'o200k_base') + framing;
-        const estimate = await refusal(far);
+      for (const { text, exact } of far) {
+        const estimate = await refusal(text);
         expect(estimate).toBeGreaterThan(2 * 128_000);
         expect(Math.abs(estimate - exact) / exact).toBeLessThan(0.05);
       }
