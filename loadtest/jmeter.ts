@@ -6,9 +6,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { projectRoot } from './processes';
 
 export const JMETER_HOME = process.env.JMETER_HOME ?? '/usr/share/jmeter';
-const ROOT = join(__dirname, '..', existsSync(join(__dirname, '..', 'package.json')) ? '' : '..');
+const ROOT = projectRoot();
 export const JMETER_DIR = join(ROOT, 'loadtest', 'azure', 'jmeter');
 const LAUNCHER = join(ROOT, 'loadtest', 'debian-jmeter', 'AllowingDriver.java');
 const CLASSPATH = [`${JMETER_HOME}/bin/ApacheJMeter.jar`, `${JMETER_HOME}/lib/*`, `${JMETER_HOME}/lib/ext/*`].join(':');

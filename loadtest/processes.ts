@@ -13,7 +13,7 @@ export interface ServerProcess {
 }
 
 /** The project root: the nearest folder up with a package.json (from source or from dist/). */
-function projectRoot(): string {
+export function projectRoot(): string {
   let dir = __dirname;
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;
